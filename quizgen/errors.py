@@ -1,0 +1,32 @@
+"""One error hierarchy, so the CLI can turn every domain problem into one clean line."""
+
+
+class QuizgenError(Exception):
+    """Base of every error quizgen reports to a user (exit code 2, no traceback)."""
+
+
+class BankError(QuizgenError):
+    """A question template is malformed: names the file, the field and the value."""
+
+    def __init__(self, source: str, field: str, message: str):
+        self.source = source
+        self.field = field
+        self.message = message
+        where = f"{source}: {field}" if field else source
+        super().__init__(f"{where}: {message}")
+
+
+class ExpressionError(QuizgenError):
+    """An expression is not in the whitelisted language, or cannot be evaluated."""
+
+
+class VariantError(QuizgenError):
+    """No valid variant could be drawn (constraints unsatisfiable, too few distinct variants)."""
+
+
+class RenderError(QuizgenError):
+    """An output could not be rendered or failed its own check before being written."""
+
+
+class UsageError(QuizgenError):
+    """Bad command-line input that click itself cannot catch (e.g. a malformed --set)."""

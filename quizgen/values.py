@@ -1,0 +1,200 @@
+"""Exact values and how they are rounded and shown.
+
+A scalar is a sympy number (Integer, Rational, or an exact irrational such as
+``exp(1/2)``); a vector or matrix is a numpy array of dtype ``object`` holding
+such scalars, so numpy broadcasting and ``@`` work while every element stays exact.
+Rounding happens only here, at the end, and one function formats every number,
+so the question, the key and the worked solution always show the same digits.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
+from typing import Any, Callable
+
+import numpy as np
+import sympy
+
+Value = Any  # sympy.Expr | np.ndarray (dtype=object) | bool
+
+_EVALF_DIGITS = 60
+
+
+def exact(x: Any) -> Any:
+    """Turn an int, a decimal literal, a Fraction or a nested list into exact values.
+
+    Floats are read through their shortest repr, so a drawn or written 0.1 is 1/10.
+    """
+    if isinstance(x, np.ndarray):
+        return x
+    if isinstance(x, (list, tuple)):
+        return array([exact(item) for item in x])
+    if isinstance(x, bool):
+        return sympy.true if x else sympy.false
+    if isinstance(x, int):
+        return sympy.Integer(x)
+    if isinstance(x, float):
+        return sympy.Rational(repr(x))
+    if isinstance(x, Fraction):
+        return sympy.Rational(x.numerator, x.denominator)
+    if isinstance(x, (np.integer,)):
+        return sympy.Integer(int(x))
+    if isinstance(x, np.floating):
+        return sympy.Rational(repr(float(x)))
+    if isinstance(x, sympy.Basic):
+        return x
+    raise TypeError(f"cannot make an exact number from {x!r}")
+
+
+def array(items: list) -> np.ndarray:
+    """An object array of exact values (vector or matrix) from nested lists."""
+    converted = [item if isinstance(item, np.ndarray) else exact(item) for item in items]
+    if converted and isinstance(converted[0], np.ndarray):
+        shape = converted[0].shape
+        if any(not isinstance(row, np.ndarray) or row.shape != shape for row in converted):
+            raise ValueError("matrix rows must all have the same length")
+        out = np.empty((len(converted),) + shape, dtype=object)
+        for i, row in enumerate(converted):
+            out[i] = row
+        return out
+    out = np.empty(len(converted), dtype=object)
+    for i, item in enumerate(converted):
+        out[i] = item
+    return out
+
+
+def is_array(value: Value) -> bool:
+    return isinstance(value, np.ndarray)
+
+
+def elementwise(function: Callable[[Any], Any]) -> Callable[[Value], Value]:
+    """Lift a scalar function so it applies element by element to vectors and matrices."""
+    lifted = np.frompyfunc(function, 1, 1)
+
+    def apply(value: Value) -> Value:
+        if is_array(value):
+            return np.asarray(lifted(value), dtype=object)
+        return function(value)
+
+    apply.__name__ = getattr(function, "__name__", "elementwise")
+    apply.__doc__ = function.__doc__
+    return apply
+
+
+def is_rational(value: Value) -> bool:
+    return isinstance(value, sympy.Rational)
+
+
+def is_integer_value(value: Value) -> bool:
+    return isinstance(value, sympy.Integer)
+
+
+def to_float(value: Value) -> Any:
+    """Float (or nested list of floats) for JSON and numeric comparison."""
+    if is_array(value):
+        return [to_float(item) for item in value]
+    if isinstance(value, (bool, sympy.logic.boolalg.BooleanAtom)):
+        return bool(value)
+    return float(value)
+
+
+def exact_string(value: Value) -> Any:
+    """sympy's exact text for a value (nested lists for arrays): the machine-readable truth."""
+    if is_array(value):
+        return [exact_string(item) for item in value]
+    return str(value)
+
+
+def to_decimal(value: Value, digits: int = _EVALF_DIGITS) -> Decimal:
+    """A Decimal equal to the value: exact for terminating rationals, else to many digits."""
+    if isinstance(value, sympy.Integer):
+        return Decimal(int(value))
+    if isinstance(value, sympy.Rational):
+        with localcontext() as context:
+            context.prec = digits + 10
+            return Decimal(int(value.p)) / Decimal(int(value.q))
+    evaluated = sympy.N(value, digits)
+    if not evaluated.is_real or not evaluated.is_number:
+        raise ValueError(f"value {value} is not a real number")
+    return Decimal(str(evaluated))
+
+
+def round_value(value: Value, decimals: int | None = None, sigfigs: int | None = None) -> Decimal:
+    """Round half away from zero, once, at the end: the value a key shows."""
+    if decimals is None and sigfigs is None:
+        decimals = 0
+    if sigfigs is not None:
+        if value == 0:
+            return Decimal(0).quantize(Decimal(1).scaleb(-(sigfigs - 1)))
+        approx = to_decimal(value)
+        exponent = approx.adjusted()
+        decimals = sigfigs - 1 - exponent
+    if isinstance(value, sympy.Rational):
+        scaled = Fraction(int(value.p), int(value.q)) * Fraction(10) ** decimals
+        sign = -1 if scaled < 0 else 1
+        magnitude = abs(scaled)
+        whole = magnitude.numerator // magnitude.denominator
+        if magnitude - whole >= Fraction(1, 2):
+            whole += 1
+        return Decimal(sign * whole).scaleb(-decimals)
+    quantum = Decimal(1).scaleb(-decimals)
+    with localcontext() as context:
+        context.prec = _EVALF_DIGITS + 10
+        return to_decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def format_decimal(number: Decimal) -> str:
+    """Plain positional notation (never 1E-5), '-0' shown as '0'."""
+    text = format(number, "f")
+    if text.startswith("-") and set(text[1:]) <= set("0."):
+        text = text[1:]
+    return text
+
+
+def terminating_decimals(value: Value) -> int | None:
+    """Digits after the point a rational needs to be written exactly, or None if it never ends."""
+    if not isinstance(value, sympy.Rational):
+        return None
+    q = int(value.q)
+    twos = fives = 0
+    while q % 2 == 0:
+        q //= 2
+        twos += 1
+    while q % 5 == 0:
+        q //= 5
+        fives += 1
+    if q != 1:
+        return None
+    return max(twos, fives)
+
+
+def format_number(value: Value, decimals: int | None = None, sigfigs: int | None = None, max_exact_decimals: int = 6) -> str:
+    """The one way a number is shown.
+
+    With ``decimals``/``sigfigs`` it is rounded so; otherwise a terminating rational
+    is shown exactly (0.125) and anything else to four significant figures.
+    """
+    if isinstance(value, (bool, sympy.logic.boolalg.BooleanAtom)):
+        return "true" if bool(value) else "false"
+    if decimals is not None or sigfigs is not None:
+        return format_decimal(round_value(value, decimals=decimals, sigfigs=sigfigs))
+    places = terminating_decimals(value)
+    if places is not None and places <= max_exact_decimals:
+        return format_decimal(round_value(value, decimals=places))
+    return format_decimal(round_value(value, sigfigs=4))
+
+
+def is_exactly_shown(value: Value, decimals: int | None = None, sigfigs: int | None = None) -> bool:
+    """Whether format_number shows the value without rounding (so '=' rather than '≈')."""
+    if is_array(value):
+        return all(is_exactly_shown(item, decimals, sigfigs) for item in value.flat)
+    if isinstance(value, (bool, sympy.logic.boolalg.BooleanAtom)):
+        return True
+    places = terminating_decimals(value)
+    if places is None:
+        return False
+    if decimals is None and sigfigs is None:
+        return places <= 6
+    shown = Decimal(format_number(value, decimals, sigfigs))
+    return shown == to_decimal(value)
