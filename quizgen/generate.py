@@ -1,0 +1,537 @@
+"""Draw variants of a template: sample, check constraints, compute answers, mistakes and options.
+
+Each variant has its own ``numpy.random.Generator`` derived from (seed, template id,
+variant index) with a stable hash, so adding a template or asking for more
+variants changes no other variant. Variants are told apart by their note (as in
+STACK): two variants with the same note are the same question, and only the
+first is kept.
+"""
+
+from __future__ import annotations
+
+import itertools
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import numpy as np
+import sympy
+
+from .draws import Distribution
+from .errors import ExpressionError, QuizgenError, VariantError
+from .template import AnswerSpec, Constraint, Template
+from .tex import TexPrinter, default_symbol, value_tex
+from .values import (
+    Value,
+    exact,
+    format_number,
+    is_array,
+    is_exactly_shown,
+    to_decimal,
+)
+
+MAX_TRIES = 1000
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U
+
+
+# ---------------------------------------------------------------------------
+# Variant codes: short, printable, and they give back (seed, index)
+
+
+def _base32(number: int) -> str:
+    digits = ""
+    while True:
+        number, digit = divmod(number, 32)
+        digits = _ALPHABET[digit] + digits
+        if number == 0:
+            return digits
+
+
+def _check_character(template_id: str, seed: int, index: int) -> str:
+    return _ALPHABET[zlib.crc32(f"{template_id}:{seed}:{index}".encode()) % 32]
+
+
+def variant_code(template_id: str, seed: int, index: int) -> str:
+    """``<seed>-<index><check>`` in Crockford base 32, e.g. ``1ZA-7Q``: the key can be found again from it."""
+    return f"{_base32(seed)}-{_base32(index)}{_check_character(template_id, seed, index)}"
+
+
+def parse_code(template_id: str, code: str) -> tuple[int, int]:
+    """(seed, index) from a variant code; refuses a code of another template or a typo."""
+    text = code.strip().upper().replace("O", "0").replace("I", "1").replace("L", "1")
+    if text.count("-") != 1:
+        raise QuizgenError(f"variant code '{code}' is not of the form SEED-INDEX (e.g. 1ZA-7Q)")
+    seed_part, rest = text.split("-")
+    if not seed_part or len(rest) < 2 or any(c not in _ALPHABET for c in seed_part + rest):
+        raise QuizgenError(f"variant code '{code}' has characters that are not in a code")
+    seed, index = _from_base32(seed_part), _from_base32(rest[:-1])
+    if _check_character(template_id, seed, index) != rest[-1]:
+        raise QuizgenError(f"variant code '{code}' does not belong to template '{template_id}' (check character mismatch)")
+    return seed, index
+
+
+def _from_base32(text: str) -> int:
+    number = 0
+    for character in text:
+        number = number * 32 + _ALPHABET.index(character)
+    return number
+
+
+def variant_rng(seed: int, template_id: str, index: int) -> np.random.Generator:
+    """The generator of one variant: a stable function of (seed, template id, index), never Python's hash()."""
+    return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(template_id.encode()), index]))
+
+
+def check_seed(seed: Any) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0 or seed >= 2**63:
+        raise QuizgenError(f"seed={seed!r} must be a whole number from 0 to 2**63-1")
+    return seed
+
+
+# ---------------------------------------------------------------------------
+# What a variant holds
+
+
+@dataclass
+class Answer:
+    spec: AnswerSpec
+    value: Value
+    rounded: Any  # str, or nested lists of str for vectors and matrices
+    tolerance: Any  # absolute tolerance (exact), one per element for arrays
+
+    @property
+    def shown(self) -> str:
+        """TeX of the rounded answer."""
+        return value_tex(self.value, self.format)
+
+    def format(self, value: Value) -> str:
+        return format_number(value, self.spec.decimals, self.spec.sigfigs)
+
+
+@dataclass
+class MistakeValue:
+    name: str
+    label: str
+    answer: str
+    value: Value
+    rounded: Any
+    feedback: str
+
+
+@dataclass
+class Option:
+    label: str
+    value: Value
+    rounded: Any
+    tex: str
+    correct: bool
+    mistake: str | None
+    feedback: str | None
+
+
+@dataclass
+class Step:
+    label: str
+    tex: str
+
+
+@dataclass
+class Variant:
+    template: Template
+    seed: int
+    index: int
+    code: str
+    env: dict[str, Value]
+    context: dict[str, str]
+    text: str
+    note: str
+    answers: list[Answer]
+    mistakes: list[MistakeValue]
+    options: list[Option]
+    dropped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    _steps: list[Step] | None = None
+
+    @property
+    def parameters(self) -> dict[str, Value]:
+        return {name: self.env[name] for name in self.template.draw_names}
+
+    def steps(self) -> list[Step]:
+        if self._steps is None:
+            self._steps = worked_steps(self)
+        return self._steps
+
+
+# ---------------------------------------------------------------------------
+# Rounding and tolerance of answers
+
+
+def _round(value: Value, spec: AnswerSpec) -> Any:
+    if is_array(value):
+        return [_round(item, spec) for item in value]
+    return format_number(value, spec.decimals, spec.sigfigs)
+
+
+def _unit_in_last_place(value: Value, spec: AnswerSpec) -> Value:
+    if spec.sigfigs is not None:
+        if value == 0:
+            return sympy.Integer(0)
+        exponent = to_decimal(value).adjusted()
+        return sympy.Integer(10) ** (exponent - spec.sigfigs + 1)
+    return sympy.Integer(10) ** (-(spec.decimals or 0))
+
+
+def _tolerance(value: Value, spec: AnswerSpec) -> Any:
+    if is_array(value):
+        return [_tolerance(item, spec) for item in value]
+    if spec.kind == "integer":
+        return sympy.Integer(0)
+    if spec.tolerance.value is None:
+        return _unit_in_last_place(value, spec)
+    if spec.tolerance.kind == "abs":
+        return spec.tolerance.value
+    return abs(spec.tolerance.value * value)
+
+
+def within(value: Value, target: Value, tolerance: Any) -> bool:
+    """|value - target| <= tolerance, element by element: the one marking rule."""
+    if is_array(target):
+        if not is_array(value) or value.shape != target.shape:
+            return False
+        return all(within(v, t, tol) for v, t, tol in zip(value, target, tolerance))
+    if is_array(value):
+        return False
+    difference = value - target
+    if difference == 0:
+        return True
+    return abs(to_decimal(difference, 30)) <= to_decimal(tolerance, 30)
+
+
+def _check_shape(template: Template, spec: AnswerSpec, value: Value) -> str | None:
+    if isinstance(value, (str, list)) or value is True or value is False:
+        return f"is {value!r}, not a number"
+    if spec.kind in ("integer", "number"):
+        if is_array(value):
+            return f"is a {'vector' if value.ndim == 1 else 'matrix'}, but the answer kind is {spec.kind}"
+        if not value.is_real:
+            return f"is {value}, not a real number"
+        if spec.kind == "integer" and not isinstance(value, sympy.Integer):
+            return f"is {value}, not a whole number (add a constraint, or make it a 'number')"
+        return None
+    wanted = 1 if spec.kind == "vector" else 2
+    if not is_array(value) or value.ndim != wanted:
+        return f"is not a {spec.kind}"
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Drawing
+
+
+class _Rejected(Exception):
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+def _evaluate_variables(template: Template, rng: np.random.Generator | None, given: dict[str, Value] | None, constraints: list[Constraint], strict: bool) -> dict[str, Value]:
+    env: dict[str, Value] = {}
+    pending = sorted(constraints, key=lambda c: c.after)
+    position = 0
+    for i, variable in enumerate(template.variables):
+        where = f"{template.id}: variables.{variable.name}"
+        try:
+            if variable.is_draw:
+                if given is not None:
+                    env[variable.name] = given[variable.name]
+                else:
+                    distribution = variable.expression.evaluate(env)
+                    if not isinstance(distribution, Distribution):
+                        raise VariantError(f"{where}.draw: does not describe a draw")
+                    env[variable.name] = distribution.sample(rng)
+            else:
+                env[variable.name] = variable.expression.evaluate(env)
+        except ExpressionError as error:
+            raise VariantError(f"{where}: {error}") from None
+        except (ZeroDivisionError, ValueError, TypeError, IndexError, ArithmeticError) as error:
+            if given is not None:
+                raise VariantError(f"{where}: cannot be computed from these values ({error or type(error).__name__})") from None
+            raise _Rejected(f"{variable.name} cannot be computed ({error or type(error).__name__})") from None
+        while position < len(pending) and pending[position].after <= i:
+            constraint = pending[position]
+            position += 1
+            try:
+                holds = bool(constraint.expression.evaluate(env))
+            except (ZeroDivisionError, ArithmeticError):
+                holds = False
+            except (ValueError, TypeError, IndexError) as error:
+                raise VariantError(f"{template.id}: constraint '{constraint.expression.text}' cannot be evaluated ({error or type(error).__name__})") from None
+            if not holds:
+                if strict:
+                    raise _Rejected(constraint.message)
+                env.setdefault("__warnings__", []).append(constraint.message)  # type: ignore[union-attr]
+    return env
+
+
+def _context(template: Template, env: dict[str, Value]) -> dict[str, str]:
+    """Every variable as the TeX a question shows for it (one formatter for everything)."""
+    formats = {a.name: a for a in template.answers}
+    context = {}
+    for variable in template.variables:
+        value = env[variable.name]
+        spec = formats.get(variable.name)
+        decimals = spec.decimals if spec else variable.decimals
+        sigfigs = spec.sigfigs if spec else variable.sigfigs
+        if isinstance(value, str):
+            context[variable.name] = value
+        elif isinstance(value, list):
+            context[variable.name] = ", ".join(map(str, value))
+        else:
+            context[variable.name] = value_tex(value, lambda v: format_number(v, decimals, sigfigs))
+    return context
+
+
+def _make_answers(template: Template, env: dict[str, Value]) -> list[Answer]:
+    answers = []
+    for spec in template.answers:
+        value = env[spec.name]
+        problem = _check_shape(template, spec, value)
+        if problem:
+            raise VariantError(f"{template.id}: answers.{spec.name} {problem}")
+        answers.append(Answer(spec, value, _round(value, spec), _tolerance(value, spec)))
+    return answers
+
+
+def _make_mistakes(template: Template, env: dict[str, Value], answers: list[Answer], context: dict[str, str]) -> tuple[list[MistakeValue], list[tuple[str, str]]]:
+    by_name = {a.spec.name: a for a in answers}
+    kept: list[MistakeValue] = []
+    dropped: list[tuple[str, str]] = []
+    for mistake in template.mistakes:
+        answer = by_name[mistake.answer]
+        try:
+            value = mistake.expression.evaluate(env)
+        except (ZeroDivisionError, ValueError, TypeError, IndexError, ArithmeticError, ExpressionError) as error:
+            dropped.append((mistake.name, f"cannot be computed ({error or type(error).__name__})"))
+            continue
+        if _check_shape(template, answer.spec, value) and not (answer.spec.kind == "integer" and not is_array(value) and getattr(value, "is_real", False)):
+            dropped.append((mistake.name, "has another shape than the answer"))
+            continue
+        rounded = _round(value, answer.spec)
+        if rounded == answer.rounded or within(value, answer.value, answer.tolerance):
+            dropped.append((mistake.name, "equals the answer after rounding"))
+            continue
+        twin = next((m for m in kept if m.answer == mistake.answer and m.rounded == rounded), None)
+        if twin is not None:
+            dropped.append((mistake.name, f"equals mistake '{twin.name}' after rounding"))
+            continue
+        feedback = mistake.feedback.render(context)
+        kept.append(MistakeValue(mistake.name, mistake.label, mistake.answer, value, rounded, feedback))
+    return kept, dropped
+
+
+def _make_options(template: Template, answers: list[Answer], mistakes: list[MistakeValue], rng: np.random.Generator) -> list[Option]:
+    if template.kind != "multichoice":
+        return []
+    answer = answers[0]
+    wanted = template.option_count - 1
+    candidates = [m for m in mistakes if m.answer == answer.spec.name]
+    if len(candidates) < wanted:
+        raise _Rejected(f"fewer than {wanted} distinct distractors")
+    picked = sorted(rng.choice(len(candidates), size=wanted, replace=False).tolist())
+    entries: list[tuple[Value, Any, bool, str | None, str | None]] = [(answer.value, answer.rounded, True, None, None)]
+    entries += [(candidates[i].value, candidates[i].rounded, False, candidates[i].name, candidates[i].feedback) for i in picked]
+    order = rng.permutation(len(entries)).tolist()
+    options = []
+    for position, i in enumerate(order):
+        value, rounded, correct, mistake, feedback = entries[i]
+        options.append(Option(chr(ord("A") + position), value, rounded, value_tex(value, answer.format), correct, mistake, feedback))
+    return options
+
+
+def _assemble(template: Template, seed: int, index: int, env: dict[str, Value], rng: np.random.Generator, warnings: list[str]) -> Variant:
+    context = _context(template, env)
+    answers = _make_answers(template, env)
+    mistakes, dropped = _make_mistakes(template, env, answers, context)
+    options = _make_options(template, answers, mistakes, rng)
+    text = template.text.render(context).strip()
+    note = template.note.render(context).strip() if template.note else "; ".join(f"{n}={context[n]}" for n in template.draw_names)
+    code = variant_code(template.id, seed, index)
+    return Variant(template, seed, index, code, env, context, text, note, answers, mistakes, options, dropped, warnings)
+
+
+@dataclass
+class DrawStats:
+    """Why draws were rejected, for error messages and the quality report."""
+
+    attempts: int = 0
+    rejected: Counter = field(default_factory=Counter)
+
+
+def make_variant(template: Template, seed: int, index: int, nice: bool = False, stats: DrawStats | None = None) -> Variant:
+    """The variant at ``index``: retried by rejection up to MAX_TRIES, then a VariantError naming the constraint."""
+    rng = variant_rng(seed, template.id, index)
+    constraints = template.constraints + (template.nice if nice else [])
+    reasons: Counter = Counter()
+    for _ in range(MAX_TRIES):
+        if stats is not None:
+            stats.attempts += 1
+        try:
+            env = _evaluate_variables(template, rng, None, constraints, strict=True)
+            return _assemble(template, seed, index, env, rng, [])
+        except _Rejected as rejection:
+            reasons[rejection.reason] += 1
+            if stats is not None:
+                stats.rejected[rejection.reason] += 1
+    reason, times = reasons.most_common(1)[0]
+    raise VariantError(f"{template.id}: no variant satisfies the constraints after {MAX_TRIES} draws (most often failed: '{reason}', {times} times)")
+
+
+def solve(template: Template, values: dict[str, Any], seed: int = 0) -> Variant:
+    """The variant with the given drawn values (for an instructor checking a hand-made question)."""
+    names = template.draw_names
+    missing = [n for n in names if n not in values]
+    extra = [n for n in values if n not in names]
+    if extra:
+        raise QuizgenError(f"{template.id}: unknown name '{extra[0]}' (the drawn values are: {', '.join(names)})")
+    if missing:
+        raise QuizgenError(f"{template.id}: missing value for '{missing[0]}' (give all of: {', '.join(names)})")
+    given = {name: _coerce(template, name, values[name]) for name in names}
+    rng = variant_rng(seed, template.id, 0)
+    env = _evaluate_variables(template, rng, given, template.constraints, strict=False)
+    warnings = list(env.pop("__warnings__", []))  # type: ignore[arg-type]
+    try:
+        return _assemble(template, seed, 0, env, rng, warnings)
+    except _Rejected as rejection:
+        raise VariantError(f"{template.id}: {rejection.reason}") from None
+
+
+def _coerce(template: Template, name: str, value: Any) -> Value:
+    if isinstance(value, str):
+        return value
+    try:
+        return exact(value)
+    except (TypeError, ValueError) as error:
+        raise QuizgenError(f"{template.id}: value of '{name}': {error}") from None
+
+
+def generate(template: Template, count: int, seed: int, nice: bool = False, stats: DrawStats | None = None) -> Iterator[Variant]:
+    """``count`` distinct variants (by note), in a fixed order for a given seed."""
+    if count < 1:
+        raise QuizgenError(f"count={count} must be at least 1")
+    seen: set[str] = set()
+    produced = 0
+    limit = count * 20 + 200
+    for index in range(limit):
+        variant = make_variant(template, seed, index, nice, stats)
+        if variant.note in seen:
+            continue
+        seen.add(variant.note)
+        yield variant
+        produced += 1
+        if produced == count:
+            return
+    capacity, complete = count_distinct(template, nice)
+    if complete:
+        raise VariantError(f"{template.id}: can make only {capacity} distinct variants{' with --nice' if nice else ''}; asked for {count}")
+    raise VariantError(f"{template.id}: found only {produced} distinct variants in {limit} draws; asked for {count}")
+
+
+# ---------------------------------------------------------------------------
+# Counting the distinct variants a template can make
+
+_ENUMERATION_LIMIT = 200_000
+
+
+def count_distinct(template: Template, nice: bool = False, limit: int = _ENUMERATION_LIMIT) -> tuple[int, bool]:
+    """(number of distinct notes, True) by enumerating every draw, or (a lower bound, False) if too many."""
+    constraints = template.constraints + (template.nice if nice else [])
+    by_position: dict[int, list[Constraint]] = {}
+    for constraint in constraints:
+        by_position.setdefault(constraint.after, []).append(constraint)
+    notes: set[str] = set()
+    visited = 0
+
+    def walk(i: int, env: dict[str, Value]) -> bool:
+        nonlocal visited
+        if i == len(template.variables):
+            visited += 1
+            if visited > limit:
+                return False
+            try:
+                context = _context(template, env)
+                note = template.note.render(context).strip() if template.note else "; ".join(f"{n}={context[n]}" for n in template.draw_names)
+                answers = _make_answers(template, env)
+                mistakes, _ = _make_mistakes(template, env, answers, context)
+                if template.kind == "multichoice" and len([m for m in mistakes if m.answer == answers[0].spec.name]) < template.option_count - 1:
+                    return True
+            except (VariantError, ZeroDivisionError, ValueError, TypeError, ArithmeticError):
+                return True
+            notes.add(note)
+            return True
+        variable = template.variables[i]
+        try:
+            if variable.is_draw:
+                distribution = variable.expression.evaluate(env)
+                choices = list(itertools.islice(distribution.support(), limit + 1)) if distribution.size() <= limit else None
+                if choices is None:
+                    return False
+            else:
+                choices = [variable.expression.evaluate(env)]
+        except (ZeroDivisionError, ValueError, TypeError, IndexError, ArithmeticError, ExpressionError):
+            return True
+        for choice in choices:
+            env[variable.name] = choice
+            if all(_holds(c, env) for c in by_position.get(i, [])):
+                if not walk(i + 1, env):
+                    return False
+        env.pop(variable.name, None)
+        return True
+
+    complete = walk(0, {})
+    return len(notes), complete
+
+
+def _holds(constraint: Constraint, env: dict[str, Value]) -> bool:
+    try:
+        return bool(constraint.expression.evaluate(env))
+    except (ZeroDivisionError, ValueError, TypeError, IndexError, ArithmeticError):
+        return False
+
+
+# ---------------------------------------------------------------------------
+# Worked steps: the same variables that compute the answer, printed
+
+
+def worked_steps(variant: Variant) -> list[Step]:
+    """'formula = formula with numbers = value' for each computed variable, after the given values."""
+    template = variant.template
+    env = {name: value for name, value in variant.env.items()}
+    formats = {a.spec.name: a for a in variant.answers}
+    steps: list[Step] = []
+    given = [f"{template.symbols.get(n) or default_symbol(n)} = {variant.context[n] if isinstance(env[n], str) else value_tex(env[n])}" for n in template.draw_names]
+    if given:
+        steps.append(Step("Identify the given values", r",\quad ".join(given)))
+    for variable in template.variables:
+        if variable.is_draw or not variable.show:
+            continue
+        value = env[variable.name]
+        answer = formats.get(variable.name)
+        decimals = answer.spec.decimals if answer else variable.decimals
+        sigfigs = answer.spec.sigfigs if answer else variable.sigfigs
+
+        def formatter(v, d=decimals, s=sigfigs):
+            return format_number(v, d, s)
+
+        lhs = template.symbols.get(variable.name) or default_symbol(variable.name)
+        symbolic = TexPrinter(template.symbols, env, substitute=False).tex(variable.expression.root)
+        substituted = TexPrinter(template.symbols, env, substitute=True).tex(variable.expression.root)
+        shown = value_tex(value, formatter) if not isinstance(value, (str, list)) else r"\text{" + str(value) + "}"
+        relation = "=" if isinstance(value, (str, list)) or is_exactly_shown(value, decimals, sigfigs) else r"\approx"
+        parts = [lhs]
+        if symbolic != lhs:
+            parts.append(symbolic)
+        if substituted not in (symbolic, shown):
+            parts.append(substituted)
+        tex = " = ".join(parts) + f" {relation} {shown}"
+        steps.append(Step(variable.label or f"Compute {lhs}", tex))
+    return steps

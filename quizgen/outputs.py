@@ -1,0 +1,44 @@
+"""Writing outputs: atomically, so an error never leaves a half-written file behind."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO, Iterator
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path | None) -> Iterator[IO[str]]:
+    """Yield a text stream; on success it replaces ``path`` in one step, on error it vanishes.
+
+    With ``path`` None the stream is standard output.
+    """
+    if path is None:
+        yield sys.stdout
+        return
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        from .errors import QuizgenError
+
+        raise QuizgenError(f"{path}: folder {directory} does not exist")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            yield stream
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def progress(length: int, label: str):
+    """A progress bar on standard error when it is a terminal; silent when piped."""
+    import click
+
+    shown = sys.stderr.isatty()
+    return click.progressbar(length=length, label=label if shown else "", file=sys.stderr)

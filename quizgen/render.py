@@ -1,0 +1,43 @@
+"""Render variants into output formats: one Jinja Environment per format, built once."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+
+from .errors import RenderError
+from .plain import tex_to_plain
+from .resources import templates_dir
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_shown(item) for item in value) + "]"
+    return str(value)
+
+
+@lru_cache(maxsize=None)
+def environment(output_format: str) -> jinja2.Environment:
+    """The Environment of one format: StrictUndefined, so a typo fails instead of printing a blank."""
+    folder = templates_dir() / output_format
+    if not folder.is_dir():
+        raise RenderError(f"no output templates for format '{output_format}'")
+    autoescape = output_format in ("html", "xml", "moodle")
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=autoescape,
+        keep_trailing_newline=True,
+        trim_blocks=False,
+    )
+    env.filters["plain"] = tex_to_plain
+    env.filters["shown"] = _shown
+    return env
+
+
+def render_text(record: dict[str, Any], show_answers: bool = True) -> str:
+    """A variant's JSON record as readable terminal text (question, answer, worked solution)."""
+    template = environment("text").get_template("variant.txt.j2")
+    return template.render(v=record, show_answers=show_answers).rstrip() + "\n"

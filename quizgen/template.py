@@ -1,0 +1,406 @@
+"""Question templates: one YAML file each, checked and compiled once at load.
+
+A template is data, not code. Loading checks every field and parses every
+expression with the whitelist, so a malformed file fails here, with the file,
+the field and the reason, and never half-way through an export.
+See docs/authoring.md for the format.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.meta
+import yaml
+from jinja2.sandbox import SandboxedEnvironment
+
+from . import expressions
+from .errors import BankError, ExpressionError
+from .expressions import Expression
+
+KINDS = ("numerical", "multipart", "multichoice")
+ANSWER_KINDS = ("integer", "number", "vector", "matrix")
+MAX_SECTION = 18
+
+_TOP_FIELDS = {
+    "id": True, "title": True, "topic": True, "section": True, "difficulty": True, "kind": True,
+    "variables": True, "text": True, "answers": True, "constraints": False, "nice": False, "note": False,
+    "mistakes": False, "tests": False, "options": False, "solution": False, "tags": False, "min_variants": False,
+}
+_VARIABLE_FIELDS = {"name", "draw", "value", "tex", "label", "decimals", "sigfigs", "show"}
+_ANSWER_FIELDS = {"name", "label", "kind", "decimals", "sigfigs", "tolerance", "unit"}
+_MISTAKE_FIELDS = {"name", "label", "answer", "value", "feedback"}
+_CONSTRAINT_FIELDS = {"expr", "message"}
+_TEST_FIELDS = {"set", "expect", "name"}
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_ID = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+
+
+def text_environment() -> SandboxedEnvironment:
+    """The Jinja environment for text that authors write: ``{@ name @}`` cannot fight TeX's braces."""
+    return SandboxedEnvironment(
+        variable_start_string="{@",
+        variable_end_string="@}",
+        block_start_string="{%",
+        block_end_string="%}",
+        comment_start_string="{#@",
+        comment_end_string="@#}",
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+    )
+
+
+_TEXT_ENV = text_environment()
+
+
+@dataclass
+class Variable:
+    name: str
+    expression: Expression
+    is_draw: bool
+    tex: str | None
+    label: str | None
+    decimals: int | None
+    sigfigs: int | None
+    show: bool
+
+
+@dataclass
+class Constraint:
+    expression: Expression
+    message: str
+    after: int = 0  # index of the last variable it needs: checked as soon as that one is known
+
+
+@dataclass
+class Tolerance:
+    kind: str  # "abs" or "rel"
+    value: Any  # exact sympy number, or None: one unit in the last place shown
+
+
+@dataclass
+class AnswerSpec:
+    name: str
+    label: str
+    kind: str
+    decimals: int | None
+    sigfigs: int | None
+    tolerance: Tolerance
+    unit: str | None
+
+
+@dataclass
+class Mistake:
+    name: str
+    label: str
+    answer: str
+    expression: Expression
+    feedback: jinja2.Template
+    feedback_source: str
+
+
+@dataclass
+class TemplateTest:
+    name: str
+    values: dict[str, Any]
+    expect: dict[str, Any]
+
+
+@dataclass
+class Template:
+    id: str
+    title: str
+    topic: str
+    section: int
+    difficulty: int
+    kind: str
+    variables: list[Variable]
+    constraints: list[Constraint]
+    nice: list[Constraint]
+    text: jinja2.Template
+    text_source: str
+    answers: list[AnswerSpec]
+    note: jinja2.Template | None
+    mistakes: list[Mistake]
+    tests: list[TemplateTest]
+    option_count: int
+    solution: jinja2.Template | None
+    tags: list[str]
+    min_variants: int
+    source: str
+    symbols: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def draw_names(self) -> list[str]:
+        return [v.name for v in self.variables if v.is_draw]
+
+    def variable(self, name: str) -> Variable:
+        for variable in self.variables:
+            if variable.name == name:
+                return variable
+        raise KeyError(name)
+
+
+class _Reader:
+    """Field-by-field checks that raise BankError naming the file and the field."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, where: str, message: str) -> None:
+        raise BankError(self.source, where, message)
+
+    def mapping(self, value: Any, where: str, allowed: set[str], required: set[str]) -> dict:
+        if not isinstance(value, dict):
+            self.fail(where, f"must be a mapping, got {type(value).__name__}")
+        unknown = sorted(set(value) - allowed)
+        if unknown:
+            self.fail(f"{where}.{unknown[0]}" if where else unknown[0], f"unknown field (allowed: {', '.join(sorted(allowed))})")
+        for name in sorted(required):
+            if name not in value:
+                self.fail(f"{where}.{name}" if where else name, "missing required field")
+        return value
+
+    def string(self, value: Any, where: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            self.fail(where, f"must be a non-empty string, got {value!r}")
+        return value
+
+    def integer(self, value: Any, where: str, low: int, high: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(where, f"must be a whole number, got {value!r}")
+        if not low <= value <= high:
+            self.fail(where, f"must be from {low} to {high}, got {value}")
+        return value
+
+    def listing(self, value: Any, where: str, allow_empty: bool = False) -> list:
+        if not isinstance(value, list):
+            self.fail(where, f"must be a list, got {type(value).__name__}")
+        if not value and not allow_empty:
+            self.fail(where, "must not be empty")
+        return value
+
+    def expression(self, text: Any, where: str, names: set[str], allow_draws: bool = False) -> Expression:
+        try:
+            return expressions.parse(text, names=names, allow_draws=allow_draws, where=where)
+        except ExpressionError as error:
+            self.fail(where, str(error))
+            raise
+
+    def jinja(self, text: Any, where: str, names: set[str]) -> jinja2.Template:
+        source = self.string(text, where)
+        try:
+            parsed = _TEXT_ENV.parse(source)
+        except jinja2.TemplateSyntaxError as error:
+            self.fail(where, f"template syntax error on line {error.lineno}: {error.message}")
+        unknown = sorted(jinja2.meta.find_undeclared_variables(parsed) - names)
+        if unknown:
+            self.fail(where, f"unknown variable '{unknown[0]}' in {{@ @}}")
+        return _TEXT_ENV.from_string(source)
+
+
+def load_template(path: Path, bank_root: Path | None = None) -> Template:
+    """Read, check and compile one template file."""
+    source = str(path)
+    reader = _Reader(source)
+    try:
+        raw_text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise BankError(source, "", f"cannot read file: {error}") from None
+    try:
+        data = yaml.safe_load(raw_text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise BankError(source, where, f"YAML syntax error: {problem}") from None
+    return build_template(data, source, path, bank_root, reader)
+
+
+def build_template(data: Any, source: str, path: Path | None, bank_root: Path | None, reader: _Reader | None = None) -> Template:
+    reader = reader or _Reader(source)
+    reader.mapping(data, "", set(_TOP_FIELDS), {k for k, required in _TOP_FIELDS.items() if required})
+    template_id = reader.string(data["id"], "id")
+    if not _ID.match(template_id):
+        reader.fail("id", f"'{template_id}' must look like topic.slug (lower case, digits, underscores)")
+    topic = reader.string(data["topic"], "topic")
+    if template_id.split(".")[0] != topic:
+        reader.fail("id", f"'{template_id}' must start with its topic '{topic}.'")
+    if path is not None and bank_root is not None:
+        expected = f"{path.parent.name}.{path.stem}"
+        if path.parent.parent.resolve() == bank_root.resolve() and expected != template_id:
+            reader.fail("id", f"'{template_id}' must mirror the file's path ({expected})")
+    title = reader.string(data["title"], "title")
+    section = reader.integer(data["section"], "section", 1, MAX_SECTION)
+    difficulty = reader.integer(data["difficulty"], "difficulty", 1, 3)
+    kind = reader.string(data["kind"], "kind")
+    if kind not in KINDS:
+        reader.fail("kind", f"'{kind}' is not one of {', '.join(KINDS)}")
+
+    variables: list[Variable] = []
+    known: set[str] = set()
+    for i, item in enumerate(reader.listing(data["variables"], "variables")):
+        where = f"variables[{i}]"
+        reader.mapping(item, where, _VARIABLE_FIELDS, {"name"})
+        name = reader.string(item["name"], f"{where}.name")
+        where = f"variables.{name}" if isinstance(name, str) else where
+        if not _IDENTIFIER.match(name) or keyword.iskeyword(name):
+            reader.fail(f"{where}.name", f"'{name}' is not a valid name (letters, digits, underscores; starts with a letter)")
+        if name in expressions.RESERVED_NAMES:
+            reader.fail(f"{where}.name", f"'{name}' is a built-in name; choose another")
+        if name in known:
+            reader.fail(f"{where}.name", f"'{name}' is defined twice")
+        if ("draw" in item) == ("value" in item):
+            reader.fail(where, "needs exactly one of 'draw' (a random value) or 'value' (computed)")
+        is_draw = "draw" in item
+        expression = reader.expression(item["draw" if is_draw else "value"], f"{where}.{'draw' if is_draw else 'value'}", known, allow_draws=is_draw)
+        if is_draw and not (isinstance(expression.root, expressions.Call) and expression.root.function in draws_names()):
+            reader.fail(f"{where}.draw", f"must call one of {', '.join(sorted(draws_names()))}, e.g. int(1, 5)")
+        decimals = _optional_int(reader, item, "decimals", where, 0, 12)
+        sigfigs = _optional_int(reader, item, "sigfigs", where, 1, 12)
+        show = item.get("show", not is_draw)
+        if not isinstance(show, bool):
+            reader.fail(f"{where}.show", f"must be true or false, got {show!r}")
+        tex = item.get("tex")
+        if tex is not None:
+            tex = reader.string(tex, f"{where}.tex")
+        label = item.get("label")
+        if label is not None:
+            label = reader.string(label, f"{where}.label")
+        variables.append(Variable(name, expression, is_draw, tex, label, decimals, sigfigs, show))
+        known.add(name)
+
+    order = {v.name: i for i, v in enumerate(variables)}
+    constraints = _constraints(reader, data.get("constraints", []), "constraints", known, order)
+    nice = _constraints(reader, data.get("nice", []), "nice", known, order)
+    text = reader.jinja(data["text"], "text", known)
+
+    answers: list[AnswerSpec] = []
+    for i, item in enumerate(reader.listing(data["answers"], "answers")):
+        where = f"answers[{i}]"
+        reader.mapping(item, where, _ANSWER_FIELDS, {"name", "kind"})
+        name = reader.string(item["name"], f"{where}.name")
+        if name not in known:
+            reader.fail(f"{where}.name", f"unknown variable '{name}'")
+        answer_kind = reader.string(item["kind"], f"{where}.kind")
+        if answer_kind not in ANSWER_KINDS:
+            reader.fail(f"{where}.kind", f"'{answer_kind}' is not one of {', '.join(ANSWER_KINDS)}")
+        decimals = _optional_int(reader, item, "decimals", where, 0, 12)
+        sigfigs = _optional_int(reader, item, "sigfigs", where, 1, 12)
+        if decimals is not None and sigfigs is not None:
+            reader.fail(where, "give either 'decimals' or 'sigfigs', not both")
+        if answer_kind == "integer":
+            if decimals or sigfigs:
+                reader.fail(where, "an integer answer takes no 'decimals' or 'sigfigs'")
+            decimals = 0
+        elif decimals is None and sigfigs is None:
+            reader.fail(where, "a non-integer answer needs 'decimals' or 'sigfigs' (the rounding the question states)")
+        tolerance = _tolerance(reader, item.get("tolerance"), f"{where}.tolerance", answer_kind)
+        label = item.get("label") or (variables[order[name]].label or name)
+        unit = item.get("unit")
+        answers.append(AnswerSpec(name, reader.string(label, f"{where}.label"), answer_kind, decimals, sigfigs, tolerance, unit))
+    if len({a.name for a in answers}) != len(answers):
+        reader.fail("answers", "the same variable is asked for twice")
+    if kind == "multichoice" and len(answers) != 1:
+        reader.fail("answers", "a multichoice template has exactly one answer")
+    if kind == "numerical" and len(answers) != 1:
+        reader.fail("kind", "a numerical template has one answer; use 'multipart' for several")
+    if kind == "multipart" and len(answers) < 2:
+        reader.fail("kind", "a multipart template has at least two answers")
+
+    mistakes: list[Mistake] = []
+    answer_names = {a.name for a in answers}
+    for i, item in enumerate(reader.listing(data.get("mistakes", []), "mistakes", allow_empty=True)):
+        where = f"mistakes[{i}]"
+        reader.mapping(item, where, _MISTAKE_FIELDS, {"name", "label", "value", "feedback"})
+        name = reader.string(item["name"], f"{where}.name")
+        if not _IDENTIFIER.match(name):
+            reader.fail(f"{where}.name", f"'{name}' is not a valid name")
+        if any(m.name == name for m in mistakes):
+            reader.fail(f"{where}.name", f"mistake '{name}' is defined twice")
+        where = f"mistakes.{name}"
+        target = item.get("answer", answers[0].name)
+        if target not in answer_names:
+            reader.fail(f"{where}.answer", f"'{target}' is not one of the answers ({', '.join(sorted(answer_names))})")
+        expression = reader.expression(item["value"], f"{where}.value", known)
+        feedback_source = reader.string(item["feedback"], f"{where}.feedback")
+        feedback = reader.jinja(feedback_source, f"{where}.feedback", known)
+        mistakes.append(Mistake(name, reader.string(item["label"], f"{where}.label"), target, expression, feedback, feedback_source))
+
+    option_count = 0
+    if kind == "multichoice":
+        options = data.get("options", 4)
+        option_count = reader.integer(options, "options", 2, 8)
+        if len(mistakes) < option_count - 1:
+            reader.fail("mistakes", f"a multichoice template with {option_count} options needs at least {option_count - 1} named mistakes, has {len(mistakes)}")
+    elif "options" in data:
+        reader.fail("options", "only a multichoice template has options")
+
+    note = reader.jinja(data["note"], "note", known) if "note" in data else None
+    solution = reader.jinja(data["solution"], "solution", known) if "solution" in data else None
+    tags = data.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        reader.fail("tags", "must be a list of words")
+    min_variants = reader.integer(data.get("min_variants", 50), "min_variants", 1, 100_000)
+
+    draw_names = [v.name for v in variables if v.is_draw]
+    tests: list[TemplateTest] = []
+    for i, item in enumerate(reader.listing(data.get("tests", []), "tests", allow_empty=True)):
+        where = f"tests[{i}]"
+        reader.mapping(item, where, _TEST_FIELDS, {"set", "expect"})
+        values = reader.mapping(item["set"], f"{where}.set", set(draw_names), set(draw_names))
+        expect = reader.mapping(item["expect"], f"{where}.expect", answer_names, set())
+        if not expect:
+            reader.fail(f"{where}.expect", "must name at least one answer")
+        tests.append(TemplateTest(str(item.get("name", f"test {i + 1}")), dict(values), dict(expect)))
+
+    symbols = {v.name: v.tex for v in variables if v.tex}
+    return Template(
+        template_id, title, topic, section, difficulty, kind, variables, constraints, nice, text, data["text"], answers,
+        note, mistakes, tests, option_count, solution, tags, min_variants, source, symbols,
+    )
+
+
+def draws_names() -> set[str]:
+    from .draws import DISTRIBUTIONS
+
+    return set(DISTRIBUTIONS)
+
+
+def _optional_int(reader: _Reader, item: dict, key: str, where: str, low: int, high: int) -> int | None:
+    if key not in item:
+        return None
+    return reader.integer(item[key], f"{where}.{key}", low, high)
+
+
+def _constraints(reader: _Reader, items: Any, where: str, names: set[str], order: dict[str, int]) -> list[Constraint]:
+    result = []
+    for i, item in enumerate(reader.listing(items, where, allow_empty=True)):
+        place = f"{where}[{i}]"
+        if isinstance(item, dict):
+            reader.mapping(item, place, _CONSTRAINT_FIELDS, {"expr"})
+            text, message = item["expr"], item.get("message")
+        else:
+            text, message = item, None
+        expression = reader.expression(text, place, names)
+        after = max((order[n] for n in expression.names), default=0)
+        result.append(Constraint(expression, str(message or expression.text), after))
+    return result
+
+
+def _tolerance(reader: _Reader, value: Any, where: str, answer_kind: str) -> Tolerance:
+    if value is None:
+        return Tolerance("abs", None)
+    reader.mapping(value, where, {"abs", "rel"}, set())
+    if len(value) != 1:
+        reader.fail(where, "give exactly one of 'abs' or 'rel'")
+    (kind, amount), = value.items()
+    if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount < 0 or (kind == "rel" and amount >= 1):
+        reader.fail(f"{where}.{kind}", f"must be a number {'from 0 to below 1' if kind == 'rel' else 'of at least 0'}, got {amount!r}")
+    return Tolerance(kind, expressions.exact(amount))

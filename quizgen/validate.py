@@ -1,0 +1,63 @@
+"""Validate a bank: each template's own tests, then a stress run of many variants."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .bank import Bank
+from .errors import QuizgenError
+from .expressions import ExpressionError
+from .generate import generate, solve, within
+from .template import Template
+from .values import exact, format_number, is_array
+
+
+def run_template_tests(template: Template) -> list[str]:
+    """Each fixed test: the given values must give the expected answers (within the answer's tolerance)."""
+    problems = []
+    for i, test in enumerate(template.tests):
+        where = f"{template.source}: tests[{i}] ({test.name})"
+        try:
+            variant = solve(template, test.values)
+        except QuizgenError as error:
+            problems.append(f"{where}: {error}")
+            continue
+        for warning in variant.warnings:
+            problems.append(f"{where}: the values break the constraint '{warning}'")
+        answers = {a.spec.name: a for a in variant.answers}
+        for name, expected in test.expect.items():
+            answer = answers[name]
+            try:
+                target = exact(expected)
+            except (TypeError, ValueError):
+                problems.append(f"{where}: expect.{name}={expected!r} is not a number or list of numbers")
+                continue
+            if not within(target, answer.value, answer.tolerance):
+                problems.append(f"{where}: {name} is {_show(answer.rounded)}, expected {expected}")
+    return problems
+
+
+def _show(value: Any) -> str:
+    return "[" + ", ".join(_show(v) for v in value) + "]" if isinstance(value, list) else str(value)
+
+
+def stress(template: Template, variants: int, seed: int) -> list[str]:
+    """Draw variants (with their worked steps) and report the first failure, if any."""
+    count = min(variants, template.min_variants)
+    try:
+        for variant in generate(template, count, seed):
+            variant.steps()
+    except QuizgenError as error:
+        return [f"{template.source}: {error}"]
+    except (ExpressionError, ArithmeticError, ValueError, TypeError, IndexError, KeyError) as error:
+        return [f"{template.source}: drawing variants failed: {type(error).__name__}: {error}"]
+    return []
+
+
+def validate_bank(bank: Bank, variants: int, seed: int, progress: Callable[[], None] = lambda: None) -> list[str]:
+    problems: list[str] = []
+    for _, template in sorted(bank.templates.items()):
+        problems += run_template_tests(template)
+        problems += stress(template, variants, seed)
+        progress()
+    return problems
