@@ -40,5 +40,16 @@ def progress(length: int, label: str):
     """A progress bar on standard error when it is a terminal; silent when piped."""
     import click
 
-    shown = sys.stderr.isatty()
-    return click.progressbar(length=length, label=label if shown else "", file=sys.stderr)
+    if not sys.stderr.isatty():
+        return _SilentBar()
+    return click.progressbar(length=length, label=label, file=sys.stderr)
+
+
+class _SilentBar(contextlib.AbstractContextManager):
+    """The progress bar's stand-in when output is piped: it prints nothing."""
+
+    def __exit__(self, *exc_info) -> None:
+        return None
+
+    def update(self, steps: int) -> None:
+        return None
