@@ -245,7 +245,7 @@ def _evaluate_variables(template: Template, rng: np.random.Generator | None, giv
                 if given is not None:
                     env[variable.name] = given[variable.name]
                 else:
-                    distribution = variable.expression.evaluate(env)
+                    distribution = variable.fixed or variable.expression.evaluate(env)
                     if not isinstance(distribution, Distribution):
                         raise VariantError(f"{where}.draw: does not describe a draw")
                     env[variable.name] = distribution.sample(rng)
@@ -471,7 +471,7 @@ def count_distinct(template: Template, nice: bool = False, limit: int = _ENUMERA
         variable = template.variables[i]
         try:
             if variable.is_draw:
-                distribution = variable.expression.evaluate(env)
+                distribution = variable.fixed or variable.expression.evaluate(env)
                 choices = list(itertools.islice(distribution.support(), limit + 1)) if distribution.size() <= limit else None
                 if choices is None:
                     return False
@@ -523,7 +523,7 @@ def worked_steps(variant: Variant) -> list[Step]:
             return format_number(v, d, s)
 
         lhs = template.symbols.get(variable.name) or default_symbol(variable.name)
-        symbolic = TexPrinter(template.symbols, env, substitute=False).tex(variable.expression.root)
+        symbolic = _symbolic_tex(template, variable.name, variable.expression.root, env)
         substituted = TexPrinter(template.symbols, env, substitute=True).tex(variable.expression.root)
         shown = value_tex(value, formatter) if not isinstance(value, (str, list)) else r"\text{" + str(value) + "}"
         relation = "=" if isinstance(value, (str, list)) or is_exactly_shown(value, decimals, sigfigs) else r"\approx"
@@ -535,3 +535,16 @@ def worked_steps(variant: Variant) -> list[Step]:
         tex = " = ".join(parts) + f" {relation} {shown}"
         steps.append(Step(variable.label or f"Compute {lhs}", tex))
     return steps
+
+
+_SYMBOLIC: dict[tuple, str] = {}
+
+
+def _symbolic_tex(template: Template, name: str, root, env: dict[str, Value]) -> str:
+    """The symbolic line depends only on the shapes of the values (sums are written per element), so it is printed once."""
+    shapes = tuple((n, getattr(v, "shape", None)) for n, v in env.items() if is_array(v))
+    key = (template.id, template.source, name, shapes)
+    tex = _SYMBOLIC.get(key)
+    if tex is None:
+        tex = _SYMBOLIC[key] = TexPrinter(template.symbols, env, substitute=False).tex(root)
+    return tex

@@ -69,6 +69,7 @@ class Variable:
     decimals: int | None
     sigfigs: int | None
     show: bool
+    fixed: Any = None  # the Distribution itself when a draw does not depend on other variables
 
 
 @dataclass
@@ -273,7 +274,13 @@ def build_template(data: Any, source: str, path: Path | None, bank_root: Path | 
         label = item.get("label")
         if label is not None:
             label = reader.string(label, f"{where}.label")
-        variables.append(Variable(name, expression, is_draw, tex, label, decimals, sigfigs, show))
+        fixed = None
+        if is_draw and not expression.names:
+            try:
+                fixed = expression.evaluate({})
+            except ExpressionError as error:
+                reader.fail(f"{where}.draw", str(error))
+        variables.append(Variable(name, expression, is_draw, tex, label, decimals, sigfigs, show, fixed))
         known.add(name)
 
     order = {v.name: i for i, v in enumerate(variables)}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import inspect
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -31,6 +32,7 @@ _ELEMENTWISE = {"exp", "log", "sqrt", "abs", "floor", "ceil", "sin", "cos", "sig
 _MAX_TERMS = 8
 
 
+@lru_cache(maxsize=4096)
 def default_symbol(name: str) -> str:
     """TeX for a variable name: ``H_out`` → ``H_{out}``, ``y_hat`` → ``\\hat{y}``, ``beta_1`` → ``\\beta_{1}``."""
     parts = name.split("_")
@@ -61,6 +63,11 @@ def value_tex(value: Value, format_scalar: Callable[[Value], str] = format_numbe
         rows = [" & ".join(format_scalar(v) for v in row) for row in value]
         return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
     return format_scalar(value)
+
+
+@lru_cache(maxsize=None)
+def _signature(function: Callable) -> inspect.Signature:
+    return inspect.signature(function)
 
 
 def _evaluator(node: ex.Node) -> Callable:
@@ -97,6 +104,21 @@ def _term(printed: tuple[str, int], first: bool) -> str:
     return rf"\left({tex}\right)" if precedence < 7 or precedence == 8 else tex
 
 
+class _Scope:
+    """The names visible while printing: values, and their TeX made only when first asked for."""
+
+    def __init__(self, printer: "TexPrinter", values: Mapping[str, Value], bounds: dict[str, Bound] | None = None):
+        self.printer = printer
+        self.values = values
+        self.bounds = dict(bounds or {})
+
+    def get(self, name: str) -> Bound | None:
+        bound = self.bounds.get(name)
+        if bound is None and name in self.values:
+            bound = self.bounds[name] = self.printer._bound_name(name, self.values[name])
+        return bound
+
+
 class TexPrinter:
     """Print a node symbolically, or with the variant's values substituted."""
 
@@ -110,11 +132,8 @@ class TexPrinter:
     def tex(self, node: ex.Node) -> str:
         return self.print(node, self._scope(), None)[0]
 
-    def _scope(self) -> dict[str, Bound]:
-        scope = {}
-        for name, value in self.env.items():
-            scope[name] = self._bound_name(name, value)
-        return scope
+    def _scope(self) -> "_Scope":
+        return _Scope(self, self.env)
 
     def _bound_name(self, name: str, value: Value) -> Bound:
         if self.substitute:
@@ -127,9 +146,8 @@ class TexPrinter:
         return Bound(tex, 8 if negative else ATOM, value)
 
     # -- helpers ----------------------------------------------------------
-    def value_of(self, node: ex.Node, scope: Mapping[str, Bound]) -> Value:
-        values = {name: bound.value for name, bound in scope.items()}
-        return _evaluator(node)(values)
+    def value_of(self, node: ex.Node, scope: "_Scope") -> Value:
+        return _evaluator(node)(scope.values)
 
     def print(self, node: ex.Node, scope: Mapping[str, Bound], element: int | None) -> tuple[str, int]:
         method = getattr(self, "_print_" + type(node).__name__)
@@ -213,8 +231,7 @@ class TexPrinter:
 
     def _print_Conditional(self, node, scope, element):
         if self.substitute:
-            values = {name: bound.value for name, bound in scope.items()}
-            chosen = node.body if ex._truth(_evaluator(node.test)(values)) else node.orelse
+            chosen = node.body if ex._truth(_evaluator(node.test)(scope.values)) else node.orelse
             return self.print(chosen, scope, element)
         body = self.print(node.body, scope, element)[0]
         test = self.print(node.test, scope, element)[0]
@@ -271,10 +288,9 @@ class TexPrinter:
         return (rf"{spec.tex}\left({', '.join([args] + kwargs) if kwargs else args}\right)", ATOM)
 
     def _print_expansion(self, node, spec, scope, element):
-        function = ex.formulas.FORMULAS[node.function].function
-        signature = inspect.signature(function)
+        signature = _signature(ex.formulas.FORMULAS[node.function].function)
         inner: dict[str, Bound] = {}
-        values = {name: bound.value for name, bound in scope.items()}
+        values = scope.values
         arguments = dict(zip(signature.parameters, node.args))
         arguments.update(node.kwargs)
         for parameter, info in signature.parameters.items():
@@ -285,7 +301,7 @@ class TexPrinter:
             elif info.default is not inspect.Parameter.empty:
                 default = exact(info.default) if not isinstance(info.default, str) else info.default
                 inner[parameter] = self._bound_value(default)
-        return self.print(spec.expand.root, inner, element)
+        return self.print(spec.expand.root, _Scope(self, {k: b.value for k, b in inner.items()}, inner), element)
 
     # -- special calls ----------------------------------------------------
     def _one_arg(self, node, scope, element) -> tuple[str, int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, Callable
 
 import numpy as np
@@ -169,6 +170,7 @@ def terminating_decimals(value: Value) -> int | None:
     return max(twos, fives)
 
 
+@lru_cache(maxsize=1 << 16)
 def format_number(value: Value, decimals: int | None = None, sigfigs: int | None = None, max_exact_decimals: int = 6) -> str:
     """The one way a number is shown.
 
@@ -177,6 +179,9 @@ def format_number(value: Value, decimals: int | None = None, sigfigs: int | None
     """
     if isinstance(value, (bool, sympy.logic.boolalg.BooleanAtom)):
         return "true" if bool(value) else "false"
+    if isinstance(value, sympy.Integer) and sigfigs is None:
+        whole = str(int(value))
+        return whole + "." + "0" * decimals if decimals else whole
     if decimals is not None or sigfigs is not None:
         return format_decimal(round_value(value, decimals=decimals, sigfigs=sigfigs))
     places = terminating_decimals(value)
