@@ -451,7 +451,10 @@ def weight_decay_step(theta: Value, grad: Value, eta: Value, lam: Value) -> Valu
 def batch_norm(x: Value, gamma: Value = sympy.Integer(1), beta: Value = sympy.Integer(0), eps: Value = sympy.Integer(0)) -> Value:
     r"""\hat{x}_i = \frac{x_i - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}}, y_i = \gamma\hat{x}_i + \beta over the mini-batch (biased variance); a matrix is normalised per column."""
     if x.ndim == 2:
-        columns = [batch_norm(x[:, j], gamma, beta, eps) for j in range(x.shape[1])]
+        def per_feature(parameter, j):
+            return parameter[j] if is_array(parameter) else parameter
+
+        columns = [batch_norm(x[:, j], per_feature(gamma, j), per_feature(beta, j), eps) for j in range(x.shape[1])]
         return array([[columns[j][i] for j in range(x.shape[1])] for i in range(x.shape[0])])
     mu = _mean(x)
     return gamma * (x - mu) / sympy.sqrt(_biased_variance(x) + eps) + beta

@@ -28,7 +28,7 @@ def exact(x: Any) -> Any:
     Floats are read through their shortest repr, so a drawn or written 0.1 is 1/10.
     """
     if isinstance(x, np.ndarray):
-        return x
+        return x if x.dtype == object else array(x.tolist())
     if isinstance(x, (list, tuple)):
         return array([exact(item) for item in x])
     if isinstance(x, bool):
@@ -36,7 +36,7 @@ def exact(x: Any) -> Any:
     if isinstance(x, int):
         return sympy.Integer(x)
     if isinstance(x, float):
-        return sympy.Rational(repr(x))
+        return sympy.Rational(repr(float(x)))
     if isinstance(x, Fraction):
         return sympy.Rational(x.numerator, x.denominator)
     if isinstance(x, (np.integer,)):
