@@ -22,6 +22,7 @@ import numpy as np
 import sympy
 
 from . import draws, formulas
+from . import values as numeric
 from .errors import ExpressionError
 from .values import Value, array, elementwise, exact, format_number, is_array, is_rational
 
@@ -47,7 +48,8 @@ def _compare_numbers(a: Value, b: Value) -> int:
             return 0
         return -1 if str(a) < str(b) else 1
     if is_rational(a) and is_rational(b):
-        return int(bool(a > b)) - int(bool(a < b))
+        left, right = int(a.p) * int(b.q), int(b.p) * int(a.q)
+        return (left > right) - (left < right)
     difference = sympy.N(a - b, 50)
     if difference == 0:
         return 0
@@ -147,11 +149,11 @@ _BUILTINS: dict[str, Function] = {
         Function("floor", elementwise(sympy.floor)),
         Function("ceil", elementwise(sympy.ceiling)),
         Function("abs", elementwise(sympy.Abs)),
-        Function("sqrt", elementwise(sympy.sqrt)),
-        Function("exp", elementwise(sympy.exp)),
-        Function("log", elementwise(sympy.log), tex=r"\log"),
-        Function("sin", elementwise(sympy.sin), tex=r"\sin"),
-        Function("cos", elementwise(sympy.cos), tex=r"\cos"),
+        Function("sqrt", elementwise(numeric.sqrt)),
+        Function("exp", elementwise(numeric.exp)),
+        Function("log", elementwise(numeric.log), tex=r"\log"),
+        Function("sin", elementwise(numeric.sin), tex=r"\sin"),
+        Function("cos", elementwise(numeric.cos), tex=r"\cos"),
         Function("min", _min, tex=r"\min"),
         Function("max", _max, tex=r"\max"),
         Function("sum", _sum),
@@ -258,7 +260,7 @@ _BINARY: dict[type, Callable[[Value, Value], Value]] = {
     ast.Div: lambda a, b: a / b,
     ast.FloorDiv: _elementwise2(lambda a, b: sympy.floor(a / b)),
     ast.Mod: _elementwise2(lambda a, b: a % b),
-    ast.Pow: lambda a, b: a**b,
+    ast.Pow: _elementwise2(numeric.power),
     ast.MatMult: lambda a, b: a @ b,
 }
 

@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 import sympy
 
+from . import values as numeric
 from .values import Value, array, elementwise, exact, is_array
 
 
@@ -48,7 +49,7 @@ def formula(tex: str | None = None, expand: str | None = None, section: int | No
 
 
 def _scalar_sigmoid(z):
-    return 1 / (1 + sympy.exp(-z))
+    return 1 / (1 + numeric.exp(-z))
 
 
 def _scalar_relu(z):
@@ -60,12 +61,12 @@ def _scalar_step(z):
 
 
 _sigmoid = elementwise(_scalar_sigmoid)
-_tanh = elementwise(sympy.tanh)
+_tanh = elementwise(numeric.tanh)
 _relu = elementwise(_scalar_relu)
 _step = elementwise(_scalar_step)
-_exp = elementwise(sympy.exp)
-_log = elementwise(sympy.log)
-_sqrt = elementwise(sympy.sqrt)
+_exp = elementwise(numeric.exp)
+_log = elementwise(numeric.log)
+_sqrt = elementwise(numeric.sqrt)
 
 ACTIVATIONS = {"sigmoid": _sigmoid, "tanh": _tanh, "relu": _relu, "step": _step, "identity": lambda z: z}
 
@@ -173,9 +174,9 @@ def bce(y_hat: Value, y: Value) -> Value:
     def one(p, t):
         total = sympy.Integer(0)
         if t != 0:
-            total -= t * sympy.log(p)
+            total -= t * numeric.log(p)
         if t != 1:
-            total -= (1 - t) * sympy.log(1 - p)
+            total -= (1 - t) * numeric.log(1 - p)
         return total
 
     if is_array(y_hat):
@@ -199,7 +200,7 @@ def softmax(z: Value) -> Value:
 @formula(tex=r"\ell", expand="-sum(y * log(y_hat))", section=4)
 def categorical_ce(y_hat: Value, y: Value) -> Value:
     r"""\ell(\hat{y}, y) = -\sum_{k=1}^{K} y_k \log(\hat{y}_k) (natural log; terms with y_k = 0 vanish)."""
-    return -sum((t * sympy.log(p) for p, t in zip(y_hat, y) if t != 0), sympy.Integer(0))
+    return -sum((t * numeric.log(p) for p, t in zip(y_hat, y) if t != 0), sympy.Integer(0))
 
 
 @formula(expand="y_hat - y", section=4)
@@ -327,7 +328,7 @@ def attention(alpha: Value, V: Value) -> Value:
 def scaled_dot_product_attention(Q: Value, K: Value, V: Value) -> Value:
     r"""\text{Attention}(Q,K,V) = \text{softmax}\left(\frac{QK^T}{\sqrt{d_k}}\right)V, softmax over each row."""
     d_k = K.shape[1]
-    scores = (Q @ K.T) / sympy.sqrt(d_k)
+    scores = (Q @ K.T) / numeric.sqrt(d_k)
     return softmax(scores) @ V
 
 
@@ -338,8 +339,8 @@ def scaled_dot_product_attention(Q: Value, K: Value, V: Value) -> Value:
 def positional_encoding(pos: Value, j: Value, d_model: Value) -> Value:
     r"""PE(pos,2i) = \sin(pos / 10000^{2i/d_{model}}), PE(pos,2i+1) = \cos(pos / 10000^{2i/d_{model}}); j is the 0-based dimension."""
     i = sympy.floor(sympy.Integer(j) / 2)
-    angle = pos / sympy.Integer(10000) ** (2 * i / sympy.Integer(d_model))
-    return sympy.sin(angle) if int(j) % 2 == 0 else sympy.cos(angle)
+    angle = pos / numeric.power(sympy.Integer(10000), 2 * i / sympy.Integer(d_model))
+    return numeric.sin(angle) if int(j) % 2 == 0 else numeric.cos(angle)
 
 
 @formula(tex="FFN", expand="relu(x @ W_1 + b_1) @ W_2 + b_2", section=13)
@@ -363,7 +364,7 @@ def layer_norm(x: Value, eps: Value = sympy.Integer(0), gamma: Value = sympy.Int
     if x.ndim == 2:
         return array([layer_norm(row, eps, gamma, beta) for row in x])
     mu = _mean(x)
-    denominator = sympy.sqrt(_biased_variance(x) + eps)
+    denominator = numeric.sqrt(_biased_variance(x) + eps)
     return gamma * ((x - mu) / denominator) + beta
 
 
@@ -457,19 +458,19 @@ def batch_norm(x: Value, gamma: Value = sympy.Integer(1), beta: Value = sympy.In
         columns = [batch_norm(x[:, j], per_feature(gamma, j), per_feature(beta, j), eps) for j in range(x.shape[1])]
         return array([[columns[j][i] for j in range(x.shape[1])] for i in range(x.shape[0])])
     mu = _mean(x)
-    return gamma * (x - mu) / sympy.sqrt(_biased_variance(x) + eps) + beta
+    return gamma * (x - mu) / numeric.sqrt(_biased_variance(x) + eps) + beta
 
 
 @formula(expand="sqrt(6 / (n_in + n_out))", section=15)
 def xavier_bound(n_in: Value, n_out: Value) -> Value:
     r"""W \sim U(-\sqrt{6/(n_{in}+n_{out})}, \sqrt{6/(n_{in}+n_{out})}): the bound."""
-    return sympy.sqrt(sympy.Integer(6) / (n_in + n_out))
+    return numeric.sqrt(sympy.Integer(6) / (n_in + n_out))
 
 
 @formula(expand="sqrt(2 / n_in)", section=15)
 def he_std(n_in: Value) -> Value:
     r"""W \sim N(0, 2/n_{in}): the standard deviation \sqrt{2/n_{in}}."""
-    return sympy.sqrt(sympy.Integer(2) / n_in)
+    return numeric.sqrt(sympy.Integer(2) / n_in)
 
 
 @formula(expand="2 / n_in", section=15)

@@ -116,7 +116,13 @@ class MistakeValue:
     answer: str
     value: Value
     rounded: Any
-    feedback: str
+    feedback_template: Any
+    context: dict[str, str]
+
+    @property
+    def feedback(self) -> str:
+        """Rendered only when an output needs it: most variants never show most feedback."""
+        return self.feedback_template.render(self.context).strip()
 
 
 @dataclass
@@ -126,8 +132,15 @@ class Option:
     rounded: Any
     tex: str
     correct: bool
-    mistake: str | None
-    feedback: str | None
+    source: MistakeValue | None  # the named mistake a wrong option encodes
+
+    @property
+    def mistake(self) -> str | None:
+        return self.source.name if self.source else None
+
+    @property
+    def feedback(self) -> str | None:
+        return self.source.feedback if self.source else None
 
 
 @dataclass
@@ -324,8 +337,7 @@ def _make_mistakes(template: Template, env: dict[str, Value], answers: list[Answ
         if twin is not None:
             dropped.append((mistake.name, f"equals mistake '{twin.name}' after rounding"))
             continue
-        feedback = mistake.feedback.render(context)
-        kept.append(MistakeValue(mistake.name, mistake.label, mistake.answer, value, rounded, feedback))
+        kept.append(MistakeValue(mistake.name, mistake.label, mistake.answer, value, rounded, mistake.feedback, context))
     return kept, dropped
 
 
@@ -338,23 +350,35 @@ def _make_options(template: Template, answers: list[Answer], mistakes: list[Mist
     if len(candidates) < wanted:
         raise _Rejected(f"fewer than {wanted} distinct distractors")
     picked = sorted(rng.choice(len(candidates), size=wanted, replace=False).tolist())
-    entries: list[tuple[Value, Any, bool, str | None, str | None]] = [(answer.value, answer.rounded, True, None, None)]
-    entries += [(candidates[i].value, candidates[i].rounded, False, candidates[i].name, candidates[i].feedback) for i in picked]
+    entries: list[MistakeValue | None] = [None] + [candidates[i] for i in picked]
     order = rng.permutation(len(entries)).tolist()
     options = []
     for position, i in enumerate(order):
-        value, rounded, correct, mistake, feedback = entries[i]
-        options.append(Option(chr(ord("A") + position), value, rounded, value_tex(value, answer.format), correct, mistake, feedback))
+        mistake = entries[i]
+        value, rounded = (answer.value, answer.rounded) if mistake is None else (mistake.value, mistake.rounded)
+        options.append(Option(chr(ord("A") + position), value, rounded, value_tex(value, answer.format), mistake is None, mistake))
     return options
 
 
-def _assemble(template: Template, seed: int, index: int, env: dict[str, Value], rng: np.random.Generator, warnings: list[str]) -> Variant:
+def _note(template: Template, context: dict[str, str]) -> str:
+    if template.note:
+        return template.note.render(context).strip()
+    return "; ".join(f"{n}={context[n]}" for n in template.draw_names)
+
+
+class _Duplicate(Exception):
+    """The drawn variant has a note already used: skip it before computing anything else."""
+
+
+def _assemble(template: Template, seed: int, index: int, env: dict[str, Value], rng: np.random.Generator, warnings: list[str], seen: set[str] | None = None) -> Variant:
     context = _context(template, env)
+    note = _note(template, context)
+    if seen is not None and note in seen:
+        raise _Duplicate
     answers = _make_answers(template, env)
     mistakes, dropped = _make_mistakes(template, env, answers, context)
     options = _make_options(template, answers, mistakes, rng)
     text = template.text.render(context).strip()
-    note = template.note.render(context).strip() if template.note else "; ".join(f"{n}={context[n]}" for n in template.draw_names)
     code = variant_code(template.id, seed, index)
     return Variant(template, seed, index, code, env, context, text, note, answers, mistakes, options, dropped, warnings)
 
@@ -367,7 +391,7 @@ class DrawStats:
     rejected: Counter = field(default_factory=Counter)
 
 
-def make_variant(template: Template, seed: int, index: int, nice: bool = False, stats: DrawStats | None = None) -> Variant:
+def make_variant(template: Template, seed: int, index: int, nice: bool = False, stats: DrawStats | None = None, seen: set[str] | None = None) -> Variant:
     """The variant at ``index``: retried by rejection up to MAX_TRIES, then a VariantError naming the constraint."""
     rng = variant_rng(seed, template.id, index)
     constraints = template.constraints + (template.nice if nice else [])
@@ -377,7 +401,7 @@ def make_variant(template: Template, seed: int, index: int, nice: bool = False, 
             stats.attempts += 1
         try:
             env = _evaluate_variables(template, rng, None, constraints, strict=True)
-            return _assemble(template, seed, index, env, rng, [])
+            return _assemble(template, seed, index, env, rng, [], seen)
         except _Rejected as rejection:
             reasons[rejection.reason] += 1
             if stats is not None:
@@ -422,8 +446,9 @@ def generate(template: Template, count: int, seed: int, nice: bool = False, stat
     produced = 0
     limit = count * 20 + 200
     for index in range(limit):
-        variant = make_variant(template, seed, index, nice, stats)
-        if variant.note in seen:
+        try:
+            variant = make_variant(template, seed, index, nice, stats, seen)
+        except _Duplicate:
             continue
         seen.add(variant.note)
         yield variant
@@ -459,7 +484,7 @@ def count_distinct(template: Template, nice: bool = False, limit: int = _ENUMERA
                 return False
             try:
                 context = _context(template, env)
-                note = template.note.render(context).strip() if template.note else "; ".join(f"{n}={context[n]}" for n in template.draw_names)
+                note = _note(template, context)
                 answers = _make_answers(template, env)
                 mistakes, _ = _make_mistakes(template, env, answers, context)
                 if template.kind == "multichoice" and len([m for m in mistakes if m.answer == answers[0].spec.name]) < template.option_count - 1:

@@ -14,6 +14,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any, Callable
 
+import mpmath
 import numpy as np
 import sympy
 
@@ -203,3 +204,94 @@ def is_exactly_shown(value: Value, decimals: int | None = None, sigfigs: int | N
         return places <= 6
     shown = Decimal(format_number(value, decimals, sigfigs))
     return shown == to_decimal(value)
+
+
+# ---------------------------------------------------------------------------
+# Transcendental functions
+#
+# A rational argument with a rational result (sqrt(1/4), exp(0), log(1)) stays exact.
+# Anything else is computed with mpmath to DIGITS significant digits and kept as a
+# sympy Float of that precision: far beyond any rounding a question asks for, and
+# hundreds of times faster than carrying exp(...) and sin(...) symbolically.
+
+DIGITS = 60
+_BITS = int(DIGITS * 3.33) + 16
+
+
+def _mpmath_value(x: Value):
+    if isinstance(x, (sympy.Rational, sympy.Float)):
+        return x._to_mpmath(_BITS)
+    evaluated = sympy.N(x, DIGITS + 5)
+    if not evaluated.is_Number:
+        raise ValueError(f"{x} is not a real number")
+    return evaluated._to_mpmath(_BITS)
+
+
+def _numeric(name: str, compute, exact_rule=None):
+    def function(x: Value) -> Value:
+        if exact_rule is not None and isinstance(x, sympy.Rational):
+            result = exact_rule(x)
+            if result is not None:
+                return result
+        with mpmath.workprec(_BITS):
+            result = compute(_mpmath_value(x))
+        if isinstance(result, mpmath.mpc) or not mpmath.isfinite(result):
+            raise ValueError(f"{name}({x}) is not a finite real number")
+        return sympy.Float(result, DIGITS)
+
+    function.__name__ = name
+    return function
+
+
+def _exact_sqrt(x: sympy.Rational):
+    if x < 0:
+        raise ValueError(f"sqrt({x}) of a negative number")
+    p, q = int(x.p), int(x.q)
+    from math import isqrt
+
+    rp, rq = isqrt(p), isqrt(q)
+    if rp * rp == p and rq * rq == q:
+        return sympy.Rational(rp, rq)
+    return None
+
+
+def _positive(name: str, compute):
+    def checked(v):
+        if v <= 0:
+            raise ValueError(f"{name} of a non-positive number")
+        return compute(v)
+
+    return checked
+
+
+def _exact_log(x: sympy.Rational):
+    if x <= 0:
+        raise ValueError(f"log({x}) of a non-positive number")
+    return sympy.Integer(0) if x == 1 else None
+
+
+def _at_zero(result: int):
+    return lambda x: sympy.Integer(result) if x == 0 else None
+
+
+exp = _numeric("exp", mpmath.exp, _at_zero(1))
+log = _numeric("log", _positive("log", mpmath.log), _exact_log)
+sqrt = _numeric("sqrt", _positive("sqrt", mpmath.sqrt), _exact_sqrt)
+sin = _numeric("sin", mpmath.sin, _at_zero(0))
+cos = _numeric("cos", mpmath.cos, _at_zero(1))
+tanh = _numeric("tanh", mpmath.tanh, _at_zero(0))
+
+
+def power(base: Value, exponent: Value) -> Value:
+    """base ** exponent, exact when the result is rational, else to DIGITS digits."""
+    if is_array(base) or is_array(exponent):
+        return base**exponent
+    result = base**exponent
+    if isinstance(result, sympy.Rational) or isinstance(result, sympy.Float):
+        return result
+    if getattr(result, "is_number", False):
+        evaluated = sympy.N(result, DIGITS)
+        if not evaluated.is_real:
+            raise ValueError(f"{base}**{exponent} is not a real number")
+        return sympy.Float(evaluated, DIGITS)
+    return result

@@ -1,0 +1,83 @@
+"""Benchmark: variants per second per template and for the whole bank, and the peak memory
+of streaming 100,000 variants as JSON lines through the CLI.
+
+Prints numbers; asserts nothing. Targets: at least 2,000 variants/s on one core for a
+scalar template (generation only: parse once, evaluate many), and peak memory under
+200 MB however many variants are streamed.
+
+    python bench/bench_generate.py [--count 500] [--stream 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from quizgen.bank import load_bank  # noqa: E402
+from quizgen.generate import generate  # noqa: E402
+from quizgen.records import dumps, variant_record  # noqa: E402
+
+
+def rate(template, count: int, with_output: bool) -> tuple[int, float]:
+    start = time.perf_counter()
+    made = 0
+    for variant in generate(template, count, seed=1):
+        if with_output:
+            dumps(variant_record(variant), indent=None)
+        made += 1
+    return made, made / (time.perf_counter() - start)
+
+
+def stream_memory(total: int) -> tuple[int, float, float]:
+    """Peak RSS (MB) of one `quizgen generate ... --format jsonl` process writing `total` lines."""
+    bank = load_bank()
+    big = [t.id for t in sorted(bank.templates.values(), key=lambda t: t.id) if t.kind != "multichoice"]
+    # ask each template for an equal share; templates that cannot make their share are skipped
+    chosen, share = [], total
+    for candidate in ("cnn.conv_output_size", "cnn.dilated_conv_output", "mlp.param_count", "cnn.conv_params"):
+        if candidate in bank.templates:
+            chosen.append(candidate)
+    chosen = chosen or big[:1]
+    share = -(-total // len(chosen))
+    command = [sys.executable, "-m", "quizgen", "generate", *chosen, "-n", str(share), "--format", "jsonl", "--seed", "3"]
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, cwd=ROOT)
+    lines = sum(1 for _ in process.stdout)
+    process.wait()
+    elapsed = time.perf_counter() - start
+    if process.returncode != 0:
+        print(f"  streaming failed (exit {process.returncode}); templates: {', '.join(chosen)}")
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return lines, peak_mb, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=500, help="variants per template")
+    parser.add_argument("--stream", type=int, default=100_000, help="JSON lines to stream for the memory test (0: skip)")
+    args = parser.parse_args()
+    bank = load_bank()
+    print(f"{'template':<36} {'kind':<11} {'variants':>8} {'gen/s':>9} {'gen+json+steps/s':>17}")
+    total_made = total_time = 0.0
+    for template_id, template in sorted(bank.templates.items()):
+        count = min(args.count, template.min_variants * 2)
+        made, generation = rate(template, count, with_output=False)
+        _, full = rate(template, count, with_output=True)
+        total_made += made
+        total_time += made / full
+        print(f"{template_id:<36} {template.kind:<11} {made:>8} {generation:>9.0f} {full:>17.0f}")
+    print(f"{'whole bank (with JSON and steps)':<36} {'':<11} {int(total_made):>8} {'':>9} {total_made / total_time:>17.0f}")
+    if args.stream:
+        lines, peak_mb, elapsed = stream_memory(args.stream)
+        print(f"streamed {lines} JSON lines in {elapsed:.1f} s ({lines / elapsed:.0f}/s); peak memory {peak_mb:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
