@@ -326,7 +326,8 @@ def _make_mistakes(template: Template, env: dict[str, Value], answers: list[Answ
         except (ZeroDivisionError, ValueError, TypeError, IndexError, ArithmeticError, ExpressionError) as error:
             dropped.append((mistake.name, f"cannot be computed ({error or type(error).__name__})"))
             continue
-        if _check_shape(template, answer.spec, value) and not (answer.spec.kind == "integer" and not is_array(value) and getattr(value, "is_real", False)):
+        wrong_shape = is_array(value) != is_array(answer.value) or (is_array(value) and value.shape != answer.value.shape)
+        if wrong_shape or isinstance(value, (str, list, bool)) or (not is_array(value) and not getattr(value, "is_real", False)):
             dropped.append((mistake.name, "has another shape than the answer"))
             continue
         rounded = _round(value, answer.spec)
@@ -527,11 +528,25 @@ def _holds(constraint: Constraint, env: dict[str, Value]) -> bool:
 # Worked steps: the same variables that compute the answer, printed
 
 
+def _display_formats(template: Template) -> dict[str, Any]:
+    """How each variable's numbers are shown wherever they appear: the answer's rounding, else its own."""
+    answers = {a.name: a for a in template.answers}
+    formats = {}
+    for variable in template.variables:
+        spec = answers.get(variable.name)
+        decimals = spec.decimals if spec else variable.decimals
+        sigfigs = spec.sigfigs if spec else variable.sigfigs
+        if decimals is not None or sigfigs is not None:
+            formats[variable.name] = lambda v, d=decimals, s=sigfigs: format_number(v, d, s)
+    return formats
+
+
 def worked_steps(variant: Variant) -> list[Step]:
     """'formula = formula with numbers = value' for each computed variable, after the given values."""
     template = variant.template
     env = {name: value for name, value in variant.env.items()}
     formats = {a.spec.name: a for a in variant.answers}
+    formats_by_name = _display_formats(template)
     steps: list[Step] = []
     given = [f"{template.symbols.get(n) or default_symbol(n)} = {variant.context[n] if isinstance(env[n], str) else value_tex(env[n])}" for n in template.draw_names]
     if given:
@@ -549,7 +564,7 @@ def worked_steps(variant: Variant) -> list[Step]:
 
         lhs = template.symbols.get(variable.name) or default_symbol(variable.name)
         symbolic = _symbolic_tex(template, variable.name, variable.expression.root, env)
-        substituted = TexPrinter(template.symbols, env, substitute=True).tex(variable.expression.root)
+        substituted = TexPrinter(template.symbols, env, substitute=True, formats=formats_by_name).tex(variable.expression.root)
         shown = value_tex(value, formatter) if not isinstance(value, (str, list)) else r"\text{" + str(value) + "}"
         relation = "=" if isinstance(value, (str, list)) or is_exactly_shown(value, decimals, sigfigs) else r"\approx"
         parts = [lhs]

@@ -37,4 +37,5 @@ def tex_to_plain(text: str) -> str:
     text = _MATRIX.sub(_matrix, text)
     text = text.replace(r"\quad", "  ").replace(r"\,", " ").replace(r"\cdot", "·")
     plain = _converter().latex_to_text(text)
+    plain = re.sub(r"\s*([=≈])\s*", r" \1 ", plain)
     return re.sub(r"[ \t]+", " ", plain).strip()

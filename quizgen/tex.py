@@ -85,6 +85,7 @@ class Bound:
     tex: str
     precedence: int
     value: Value
+    formatter: Callable[[Value], str] | None = None  # how this name's numbers are shown
 
 
 def _wrap(printed: tuple[str, int], minimum: int) -> str:
@@ -94,6 +95,17 @@ def _wrap(printed: tuple[str, int], minimum: int) -> str:
 
 def _starts_numeric(tex: str) -> bool:
     return bool(re.match(r"^(-|\d|\.|\\frac|\\begin|\\sqrt)", tex))
+
+
+def _is_compound(symbol: str) -> bool:
+    """Whether an author's TeX symbol is a sum or difference (``Xw - y``) and needs brackets in a product."""
+    outer = symbol
+    while True:
+        inner = re.sub(r"\{[^{}]*\}|\([^()]*\)", "", outer)
+        if inner == outer:
+            break
+        outer = inner
+    return re.search(r"[+\-]", outer) is not None
 
 
 def _term(printed: tuple[str, int], first: bool) -> str:
@@ -122,11 +134,12 @@ class _Scope:
 class TexPrinter:
     """Print a node symbolically, or with the variant's values substituted."""
 
-    def __init__(self, symbols: Mapping[str, str], env: Mapping[str, Value], substitute: bool, format_scalar: Callable[[Value], str] = format_number):
+    def __init__(self, symbols: Mapping[str, str], env: Mapping[str, Value], substitute: bool, format_scalar: Callable[[Value], str] = format_number, formats: Mapping[str, Callable[[Value], str]] | None = None):
         self.symbols = symbols
         self.env = env
         self.substitute = substitute
         self.format_scalar = format_scalar
+        self.formats = formats or {}
 
     # -- entry points -----------------------------------------------------
     def tex(self, node: ex.Node) -> str:
@@ -137,13 +150,15 @@ class TexPrinter:
 
     def _bound_name(self, name: str, value: Value) -> Bound:
         if self.substitute:
-            return self._bound_value(value)
-        return Bound(self.symbols.get(name) or default_symbol(name), ATOM, value)
+            return self._bound_value(value, self.formats.get(name))
+        symbol = self.symbols.get(name) or default_symbol(name)
+        return Bound(symbol, 6 if _is_compound(symbol) else ATOM, value)
 
-    def _bound_value(self, value: Value) -> Bound:
-        tex = value_tex(value, self.format_scalar)
+    def _bound_value(self, value: Value, formatter: Callable[[Value], str] | None = None) -> Bound:
+        formatter = formatter or self.format_scalar
+        tex = value_tex(value, formatter)
         negative = not is_array(value) and not isinstance(value, (str, list, bool)) and tex.startswith("-")
-        return Bound(tex, 8 if negative else ATOM, value)
+        return Bound(tex, 8 if negative else ATOM, value, formatter)
 
     # -- helpers ----------------------------------------------------------
     def value_of(self, node: ex.Node, scope: "_Scope") -> Value:
@@ -171,7 +186,8 @@ class TexPrinter:
             return (self.symbols.get(node.name) or default_symbol(node.name), ATOM)
         if element is not None and is_array(bound.value) and bound.value.ndim == 1:
             if self.substitute:
-                return (self._bound_value(bound.value[element]).tex, self._bound_value(bound.value[element]).precedence)
+                item = self._bound_value(bound.value[element], bound.formatter)
+                return (item.tex, item.precedence)
             base = bound.tex if bound.precedence == ATOM else rf"\left({bound.tex}\right)"
             if "_" in base and not base.startswith("\\hat"):
                 base = rf"\left({base}\right)"
@@ -320,7 +336,10 @@ class TexPrinter:
         return (rf"\sqrt{{{self._one_arg(node, scope, element)[0]}}}", ATOM)
 
     def _call_exp(self, node, scope, element):
-        return (f"e^{{{self._one_arg(node, scope, element)[0]}}}", 9)
+        argument = self._one_arg(node, scope, element)
+        if argument[0].startswith(r"\begin"):
+            return (rf"\exp\left({argument[0]}\right)", ATOM)
+        return (f"e^{{{argument[0]}}}", 9)
 
     def _call_transpose(self, node, scope, element):
         argument = self._one_arg(node, scope, element)
