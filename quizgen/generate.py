@@ -528,6 +528,12 @@ def _holds(constraint: Constraint, env: dict[str, Value]) -> bool:
 # Worked steps: the same variables that compute the answer, printed
 
 
+def _shown(variable, env: dict[str, Value]) -> bool:
+    if isinstance(variable.show, bool):
+        return variable.show
+    return bool(variable.show.evaluate(env))
+
+
 def _display_formats(template: Template) -> dict[str, Any]:
     """How each variable's numbers are shown wherever they appear: the answer's rounding, else its own."""
     answers = {a.name: a for a in template.answers}
@@ -552,7 +558,7 @@ def worked_steps(variant: Variant) -> list[Step]:
     if given:
         steps.append(Step("Identify the given values", r",\quad ".join(given)))
     for variable in template.variables:
-        if variable.is_draw or not variable.show:
+        if variable.is_draw or not _shown(variable, env):
             continue
         value = env[variable.name]
         answer = formats.get(variable.name)
@@ -583,8 +589,17 @@ _SYMBOLIC: dict[tuple, str] = {}
 def _symbolic_tex(template: Template, name: str, root, env: dict[str, Value]) -> str:
     """The symbolic line depends only on the shapes of the values (sums are written per element), so it is printed once."""
     shapes = tuple((n, getattr(v, "shape", None)) for n, v in env.items() if is_array(v))
+    if _has_conditional(root):
+        return TexPrinter(template.symbols, env, substitute=False).tex(root)
     key = (template.id, template.source, name, shapes)
     tex = _SYMBOLIC.get(key)
     if tex is None:
         tex = _SYMBOLIC[key] = TexPrinter(template.symbols, env, substitute=False).tex(root)
     return tex
+
+
+def _has_conditional(node) -> bool:
+    """A step with 'a if c else b' prints the branch this variant takes, so it is not cached."""
+    from .expressions import Conditional
+
+    return isinstance(node, Conditional) or any(_has_conditional(child) for child in node.children())

@@ -68,7 +68,7 @@ class Variable:
     label: str | None
     decimals: int | None
     sigfigs: int | None
-    show: bool
+    show: "bool | Expression"  # a condition: the step is shown only in variants where it holds
     fixed: Any = None  # the Distribution itself when a draw does not depend on other variables
 
 
@@ -266,8 +266,10 @@ def build_template(data: Any, source: str, path: Path | None, bank_root: Path | 
         decimals = _optional_int(reader, item, "decimals", where, 0, 12)
         sigfigs = _optional_int(reader, item, "sigfigs", where, 1, 12)
         show = item.get("show", not is_draw)
-        if not isinstance(show, bool):
-            reader.fail(f"{where}.show", f"must be true or false, got {show!r}")
+        if isinstance(show, str):
+            show = reader.expression(show, f"{where}.show", known | {name})
+        elif not isinstance(show, bool):
+            reader.fail(f"{where}.show", f"must be true, false or a condition such as 'L == 3', got {show!r}")
         tex = item.get("tex")
         if tex is not None:
             tex = reader.string(tex, f"{where}.tex")

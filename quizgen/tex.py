@@ -246,13 +246,12 @@ class TexPrinter:
         return (joiner.join(_wrap(self.print(n, scope, element), 4) for n in node.operands), 1)
 
     def _print_Conditional(self, node, scope, element):
-        if self.substitute:
+        """Only the branch this variant takes: the step is about these numbers."""
+        try:
             chosen = node.body if ex._truth(_evaluator(node.test)(scope.values)) else node.orelse
-            return self.print(chosen, scope, element)
-        body = self.print(node.body, scope, element)[0]
-        test = self.print(node.test, scope, element)[0]
-        orelse = self.print(node.orelse, scope, element)[0]
-        return (rf"\begin{{cases}} {body} & \text{{if }} {test} \\ {orelse} & \text{{otherwise}} \end{{cases}}", ATOM)
+        except (KeyError, TypeError, ValueError, ArithmeticError):
+            chosen = node.body
+        return self.print(chosen, scope, element)
 
     def _print_ListLiteral(self, node, scope, element):
         items = [self.print(item, scope, element)[0] for item in node.items]
