@@ -486,10 +486,13 @@ def count_distinct(template: Template, nice: bool = False, limit: int = _ENUMERA
             try:
                 context = _context(template, env)
                 note = _note(template, context)
-                answers = _make_answers(template, env)
-                mistakes, _ = _make_mistakes(template, env, answers, context)
-                if template.kind == "multichoice" and len([m for m in mistakes if m.answer == answers[0].spec.name]) < template.option_count - 1:
+                if note in notes:
                     return True
+                if template.kind == "multichoice":
+                    answers = _make_answers(template, env)
+                    mistakes, _ = _make_mistakes(template, env, answers, context)
+                    if len([m for m in mistakes if m.answer == answers[0].spec.name]) < template.option_count - 1:
+                        return True
             except (VariantError, ZeroDivisionError, ValueError, TypeError, ArithmeticError):
                 return True
             notes.add(note)
