@@ -98,6 +98,8 @@ def to_float(value: Value) -> Any:
         return [to_float(item) for item in value]
     if isinstance(value, (bool, sympy.logic.boolalg.BooleanAtom)):
         return bool(value)
+    if isinstance(value, sympy.Integer):
+        return int(value)
     return float(value)
 
 
