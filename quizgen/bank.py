@@ -38,7 +38,8 @@ class Bank:
 def template_files(root: Path) -> list[Path]:
     if root.is_file():
         return [root]
-    return sorted(p for p in root.rglob("*.yaml") if not any(part.startswith(".") for part in p.parts))
+    found = [p for pattern in ("*.yaml", "*.yml") for p in root.rglob(pattern)]
+    return sorted(p for p in found if not any(part.startswith(".") for part in p.relative_to(root).parts))
 
 
 def load_bank(root: Path | None = None, collect_errors: bool = False) -> Bank:

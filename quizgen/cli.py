@@ -118,7 +118,7 @@ def show(context: _Context, template_id: str, seed: int, index: int | None, code
     """
     template = context.bank.get(template_id)
     if code:
-        seed, index = parse_code(template.id, code)
+        seed, index, nice = parse_code(template.id, code)
         variant = make_variant(template, seed, index, nice)
     elif index is not None:
         variant = make_variant(template, check_seed(seed), _non_negative("index", index), nice)
@@ -270,7 +270,7 @@ def validate_command(context: _Context, path: Path | None, variants: int, seed: 
         for problem in problems:
             click.echo(f"Problem: {problem}", err=True)
         raise QuizgenError(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {checked} template files")
-    click.echo(f"OK: {checked} templates, each with its own tests passing and {variants} variants drawn")
+    click.echo(f"OK: {checked} templates, each with its own tests passing and up to {variants} distinct variants drawn (at most the template's min_variants)")
 
 
 def main() -> None:

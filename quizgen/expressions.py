@@ -15,6 +15,7 @@ steps are made of, so the key and the solution are the same computation.
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -463,6 +464,7 @@ class _Converter:
     """Turn a Python AST into checked nodes, refusing anything off the whitelist."""
 
     def __init__(self, names: set[str] | None, allow_draws: bool, where: str):
+        self.depth = 0
         self.names = names
         self.allow_draws = allow_draws
         self.where = where
@@ -471,10 +473,21 @@ class _Converter:
         raise ExpressionError(message)
 
     def convert(self, node: ast.AST) -> Node:
+        self.depth += 1
+        try:
+            if self.depth > _MAX_DEPTH:
+                self.fail(f"expression nested more than {_MAX_DEPTH} levels deep; split it into several variables")
+            return self._convert(node)
+        finally:
+            self.depth -= 1
+
+    def _convert(self, node: ast.AST) -> Node:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool):
                 return Number(node.value)
             if isinstance(node.value, (int, float)):
+                if isinstance(node.value, float) and not math.isfinite(node.value):
+                    self.fail(f"number {node.value} is not finite")
                 return Number(exact(node.value))
             if isinstance(node.value, str):
                 return Text(node.value)
@@ -561,6 +574,7 @@ class Expression:
 
 
 _MAX_LENGTH = 2000
+_MAX_DEPTH = 60  # also bounds the recursion of the TeX printer
 
 
 def parse(text: Any, names: set[str] | None = None, allow_draws: bool = False, where: str = "expression") -> Expression:
@@ -572,10 +586,14 @@ def parse(text: Any, names: set[str] | None = None, allow_draws: bool = False, w
         raise ExpressionError("empty expression")
     if len(source) > _MAX_LENGTH:
         raise ExpressionError(f"expression longer than {_MAX_LENGTH} characters")
+    if "\x00" in source:
+        raise ExpressionError("expression contains a NUL character")
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as error:
         raise ExpressionError(f"syntax error in '{source}' at column {error.offset}: {error.msg}") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExpressionError(f"expression nested too deeply to parse; split it into several variables") from None
     root = _Converter(names, allow_draws, where).convert(tree.body)
     return Expression(source, root, root.compile())
 

@@ -52,23 +52,27 @@ def _check_character(template_id: str, seed: int, index: int) -> str:
     return _ALPHABET[zlib.crc32(f"{template_id}:{seed}:{index}".encode()) % 32]
 
 
-def variant_code(template_id: str, seed: int, index: int) -> str:
-    """``<seed>-<index><check>`` in Crockford base 32, e.g. ``1ZA-7Q``: the key can be found again from it."""
-    return f"{_base32(seed)}-{_base32(index)}{_check_character(template_id, seed, index)}"
+def variant_code(template_id: str, seed: int, index: int, nice: bool = False) -> str:
+    """``<seed>-<index><check>`` in Crockford base 32, e.g. ``1ZA-7Q``: the key can be found again from it.
+
+    The index part also records whether the variant was drawn with --nice (its lowest bit).
+    """
+    slot = index * 2 + int(nice)
+    return f"{_base32(seed)}-{_base32(slot)}{_check_character(template_id, seed, slot)}"
 
 
-def parse_code(template_id: str, code: str) -> tuple[int, int]:
-    """(seed, index) from a variant code; refuses a code of another template or a typo."""
+def parse_code(template_id: str, code: str) -> tuple[int, int, bool]:
+    """(seed, index, nice) from a variant code; refuses a code of another template or a typo."""
     text = code.strip().upper().replace("O", "0").replace("I", "1").replace("L", "1")
     if text.count("-") != 1:
         raise QuizgenError(f"variant code '{code}' is not of the form SEED-INDEX (e.g. 1ZA-7Q)")
     seed_part, rest = text.split("-")
     if not seed_part or len(rest) < 2 or any(c not in _ALPHABET for c in seed_part + rest):
         raise QuizgenError(f"variant code '{code}' has characters that are not in a code")
-    seed, index = _from_base32(seed_part), _from_base32(rest[:-1])
-    if _check_character(template_id, seed, index) != rest[-1]:
+    seed, slot = _from_base32(seed_part), _from_base32(rest[:-1])
+    if _check_character(template_id, seed, slot) != rest[-1]:
         raise QuizgenError(f"variant code '{code}' does not belong to template '{template_id}' (check character mismatch)")
-    return seed, index
+    return seed, slot // 2, bool(slot % 2)
 
 
 def _from_base32(text: str) -> int:
@@ -122,7 +126,10 @@ class MistakeValue:
     @property
     def feedback(self) -> str:
         """Rendered only when an output needs it: most variants never show most feedback."""
-        return self.feedback_template.render(self.context).strip()
+        try:
+            return self.feedback_template.render(self.context).strip()
+        except Exception as error:  # as render_field: the template's fault, named
+            raise VariantError(f"mistakes.{self.name}.feedback: cannot render ({type(error).__name__}: {error})") from None
 
 
 @dataclass
@@ -154,7 +161,7 @@ class Variant:
     template: Template
     seed: int
     index: int
-    code: str
+    code: str | None
     env: dict[str, Value]
     context: dict[str, str]
     text: str
@@ -164,6 +171,7 @@ class Variant:
     options: list[Option]
     dropped: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    solution: str | None = None  # the author's closing remark after the worked steps
     _steps: list[Step] | None = None
 
     @property
@@ -242,6 +250,16 @@ def _check_shape(template: Template, spec: AnswerSpec, value: Value) -> str | No
 # Drawing
 
 
+_INFINITE = (sympy.core.numbers.ComplexInfinity, sympy.core.numbers.NaN, sympy.core.numbers.Infinity, sympy.core.numbers.NegativeInfinity)
+
+
+def _finite(value: Value) -> bool:
+    """False for sympy's zoo, nan and ±oo, which a formula returns instead of raising on 0 in a denominator."""
+    if is_array(value):
+        return all(_finite(item) for item in value.flat)
+    return not isinstance(value, _INFINITE)
+
+
 class _Rejected(Exception):
     def __init__(self, reason: str):
         self.reason = reason
@@ -263,7 +281,9 @@ def _evaluate_variables(template: Template, rng: np.random.Generator | None, giv
                         raise VariantError(f"{where}.draw: does not describe a draw")
                     env[variable.name] = distribution.sample(rng)
             else:
-                env[variable.name] = variable.expression.evaluate(env)
+                env[variable.name] = value = variable.expression.evaluate(env)
+                if not _finite(value):
+                    raise ArithmeticError(f"{variable.name} is not a finite real number (a division by zero?)")
         except ExpressionError as error:
             raise VariantError(f"{where}: {error}") from None
         except (ZeroDivisionError, ValueError, TypeError, IndexError, ArithmeticError) as error:
@@ -326,6 +346,9 @@ def _make_mistakes(template: Template, env: dict[str, Value], answers: list[Answ
         except (ZeroDivisionError, ValueError, TypeError, IndexError, ArithmeticError, ExpressionError) as error:
             dropped.append((mistake.name, f"cannot be computed ({error or type(error).__name__})"))
             continue
+        if not _finite(value):
+            dropped.append((mistake.name, "is not a finite number"))
+            continue
         wrong_shape = is_array(value) != is_array(answer.value) or (is_array(value) and value.shape != answer.value.shape)
         if wrong_shape or isinstance(value, (str, list, bool)) or (not is_array(value) and not getattr(value, "is_real", False)):
             dropped.append((mistake.name, "has another shape than the answer"))
@@ -361,9 +384,17 @@ def _make_options(template: Template, answers: list[Answer], mistakes: list[Mist
     return options
 
 
+def render_field(template: Template, source: Any, context: dict[str, str], field: str) -> str:
+    """Render an author's text; a placeholder that fails names the template and the field."""
+    try:
+        return source.render(context).strip()
+    except Exception as error:  # Jinja raises many kinds; every one is the template's fault
+        raise VariantError(f"{template.source}: {field}: cannot render ({type(error).__name__}: {error}); placeholders hold variable names, e.g. {{@ K @}}") from None
+
+
 def _note(template: Template, context: dict[str, str]) -> str:
     if template.note:
-        return template.note.render(context).strip()
+        return render_field(template, template.note, context, "note")
     return "; ".join(f"{n}={context[n]}" for n in template.draw_names)
 
 
@@ -371,7 +402,7 @@ class _Duplicate(Exception):
     """The drawn variant has a note already used: skip it before computing anything else."""
 
 
-def _assemble(template: Template, seed: int, index: int, env: dict[str, Value], rng: np.random.Generator, warnings: list[str], seen: set[str] | None = None) -> Variant:
+def _assemble(template: Template, seed: int, index: int, env: dict[str, Value], rng: np.random.Generator, warnings: list[str], seen: set[str] | None = None, nice: bool = False) -> Variant:
     context = _context(template, env)
     note = _note(template, context)
     if seen is not None and note in seen:
@@ -379,9 +410,10 @@ def _assemble(template: Template, seed: int, index: int, env: dict[str, Value], 
     answers = _make_answers(template, env)
     mistakes, dropped = _make_mistakes(template, env, answers, context)
     options = _make_options(template, answers, mistakes, rng)
-    text = template.text.render(context).strip()
-    code = variant_code(template.id, seed, index)
-    return Variant(template, seed, index, code, env, context, text, note, answers, mistakes, options, dropped, warnings)
+    text = render_field(template, template.text, context, "text")
+    solution = render_field(template, template.solution, context, "solution") if template.solution else None
+    code = variant_code(template.id, seed, index, nice)
+    return Variant(template, seed, index, code, env, context, text, note, answers, mistakes, options, dropped, warnings, solution)
 
 
 @dataclass
@@ -402,7 +434,7 @@ def make_variant(template: Template, seed: int, index: int, nice: bool = False, 
             stats.attempts += 1
         try:
             env = _evaluate_variables(template, rng, None, constraints, strict=True)
-            return _assemble(template, seed, index, env, rng, [], seen)
+            return _assemble(template, seed, index, env, rng, [], seen, nice)
         except _Rejected as rejection:
             reasons[rejection.reason] += 1
             if stats is not None:
@@ -425,7 +457,9 @@ def solve(template: Template, values: dict[str, Any], seed: int = 0) -> Variant:
     env = _evaluate_variables(template, rng, given, template.constraints, strict=False)
     warnings = list(env.pop("__warnings__", []))  # type: ignore[arg-type]
     try:
-        return _assemble(template, seed, 0, env, rng, warnings)
+        variant = _assemble(template, seed, 0, env, rng, warnings)
+        variant.code = None  # values given by hand: no code can draw them again
+        return variant
     except _Rejected as rejection:
         raise VariantError(f"{template.id}: {rejection.reason}") from None
 
@@ -537,7 +571,7 @@ def _shown(variable, env: dict[str, Value]) -> bool:
     return bool(variable.show.evaluate(env))
 
 
-def _display_formats(template: Template) -> dict[str, Any]:
+def display_formats(template: Template) -> dict[str, Any]:
     """How each variable's numbers are shown wherever they appear: the answer's rounding, else its own."""
     answers = {a.name: a for a in template.answers}
     formats = {}
@@ -555,9 +589,9 @@ def worked_steps(variant: Variant) -> list[Step]:
     template = variant.template
     env = {name: value for name, value in variant.env.items()}
     formats = {a.spec.name: a for a in variant.answers}
-    formats_by_name = _display_formats(template)
+    formats_by_name = display_formats(template)
     steps: list[Step] = []
-    given = [f"{template.symbols.get(n) or default_symbol(n)} = {variant.context[n] if isinstance(env[n], str) else value_tex(env[n])}" for n in template.draw_names]
+    given = [f"{template.symbols.get(n) or default_symbol(n)} = {value_tex(env[n], formats_by_name.get(n, format_number))}" for n in template.draw_names]
     if given:
         steps.append(Step("Identify the given values", r",\quad ".join(given)))
     for variable in template.variables:
@@ -582,7 +616,7 @@ def worked_steps(variant: Variant) -> list[Step]:
         if substituted not in (symbolic, shown):
             parts.append(substituted)
         tex = " = ".join(parts) + f" {relation} {shown}"
-        steps.append(Step(variable.label or f"Compute {lhs}", tex))
+        steps.append(Step(variable.label or f"Compute {variable.name}", tex))
     return steps
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .generate import Answer, Variant
+from .generate import Answer, Variant, display_formats
 from .values import Value, exact_string, format_number, is_array, to_float
 
 SCHEMA_VERSION = "quizgen.variant/1"
@@ -22,12 +22,12 @@ def _map(value: Any, function) -> Any:
     return function(value)
 
 
-def _value_fields(value: Value) -> dict[str, Any]:
+def _value_fields(value: Value, formatter=format_number) -> dict[str, Any]:
     if isinstance(value, str):
         return {"exact": value, "value": value, "display": value}
     if isinstance(value, list):
-        return {"exact": value, "value": value, "display": ", ".join(value)}
-    return {"exact": exact_string(value), "value": to_float(value), "display": _map(value, format_number)}
+        return {"exact": value, "value": value, "display": ", ".join(v if isinstance(v, str) else json.dumps(v, sort_keys=True) for v in value)}
+    return {"exact": exact_string(value), "value": to_float(value), "display": _map(value, formatter)}
 
 
 def _tolerance_fields(answer: Answer) -> dict[str, Any]:
@@ -59,6 +59,7 @@ def answer_record(answer: Answer) -> dict[str, Any]:
 def variant_record(variant: Variant, steps: bool = True) -> dict[str, Any]:
     """Everything a variant holds, as JSON-ready data (no floats are rounded here)."""
     template = variant.template
+    formats = display_formats(template)
     record: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
         "template": template.id,
@@ -71,7 +72,7 @@ def variant_record(variant: Variant, steps: bool = True) -> dict[str, Any]:
         "index": variant.index,
         "code": variant.code,
         "note": variant.note,
-        "parameters": {name: _value_fields(value) for name, value in variant.parameters.items()},
+        "parameters": {name: _value_fields(value, formats.get(name, format_number)) for name, value in variant.parameters.items()},
         "text": variant.text,
         "answers": [answer_record(a) for a in variant.answers],
         "mistakes": [
@@ -85,6 +86,8 @@ def variant_record(variant: Variant, steps: bool = True) -> dict[str, Any]:
     }
     if steps:
         record["steps"] = [{"label": s.label, "tex": s.tex} for s in variant.steps()]
+    if variant.solution:
+        record["solution"] = variant.solution
     if variant.warnings:
         record["warnings"] = list(variant.warnings)
     return record

@@ -9,6 +9,7 @@ See docs/authoring.md for the format.
 from __future__ import annotations
 
 import keyword
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,6 +149,46 @@ class Template:
         raise KeyError(name)
 
 
+_MATH = re.compile(r"\$\$.*?\$\$|\$.*?\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
+_PLACEHOLDER = re.compile(r"\{@.*?@\}", re.S)
+
+
+def group_math_placeholders(source: str) -> str:
+    """Inside math, ``{@a@}`` becomes ``{{@a@}}`` so the value is a TeX group: ``\\frac{@a@}{@b@}`` works."""
+    return _MATH.sub(lambda math: _PLACEHOLDER.sub(lambda p: "{" + p.group() + "}", math.group()), source)
+
+
+_FORBIDDEN_JINJA_NAMES = {
+    jinja2.nodes.Getattr: "attribute access ('.')",
+    jinja2.nodes.Getitem: "indexing ('[...]')",
+    jinja2.nodes.Include: "'include'",
+    jinja2.nodes.Import: "'import'",
+    jinja2.nodes.FromImport: "'from ... import'",
+    jinja2.nodes.Extends: "'extends'",
+    jinja2.nodes.Macro: "'macro'",
+    jinja2.nodes.CallBlock: "'call'",
+    jinja2.nodes.Call: "a function call",
+}
+_FORBIDDEN_JINJA = tuple(_FORBIDDEN_JINJA_NAMES)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key given twice is an error instead of the last one winning."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
 class _Reader:
     """Field-by-field checks that raise BankError naming the file and the field."""
 
@@ -196,14 +237,24 @@ class _Reader:
 
     def jinja(self, text: Any, where: str, names: set[str]) -> jinja2.Template:
         source = self.string(text, where)
+        control = re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", source)
+        if control:
+            self.fail(where, f"contains the control character {control.group()!r}: in double-quoted YAML '\\f', '\\t' or '\\b' are escapes, so write TeX in single quotes or a '|' block")
+        source = group_math_placeholders(source)
         try:
             parsed = _TEXT_ENV.parse(source)
         except jinja2.TemplateSyntaxError as error:
             self.fail(where, f"template syntax error on line {error.lineno}: {error.message}")
-        unknown = sorted(jinja2.meta.find_undeclared_variables(parsed) - names)
-        if unknown:
-            self.fail(where, f"unknown variable '{unknown[0]}' in {{@ @}}")
-        return _TEXT_ENV.from_string(source)
+        for node in parsed.find_all(_FORBIDDEN_JINJA):
+            self.fail(where, f"{_FORBIDDEN_JINJA_NAMES.get(type(node), type(node).__name__)} is not allowed in text: placeholders hold variable names, e.g. {{@ K @}}")
+        try:
+            unknown = sorted(jinja2.meta.find_undeclared_variables(parsed) - names)
+            if unknown:
+                self.fail(where, f"unknown variable '{unknown[0]}' in {{@ @}}")
+            return _TEXT_ENV.from_string(source)
+        except jinja2.TemplateError as error:
+            self.fail(where, f"template error: {error.message}")
+            raise
 
 
 def load_template(path: Path, bank_root: Path | None = None) -> Template:
@@ -215,11 +266,14 @@ def load_template(path: Path, bank_root: Path | None = None) -> Template:
     except (OSError, UnicodeDecodeError) as error:
         raise BankError(source, "", f"cannot read file: {error}") from None
     try:
-        data = yaml.safe_load(raw_text)
+        data = yaml.load(raw_text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        if problem.startswith("duplicate key"):
+            key = problem.split("'")[1]
+            raise BankError(source, key, f"{problem} (line {mark.line + 1}): each field may be given once") from None
         raise BankError(source, where, f"YAML syntax error: {problem}") from None
     return build_template(data, source, path, bank_root, reader)
 
@@ -310,9 +364,13 @@ def build_template(data: Any, source: str, path: Path | None, bank_root: Path | 
             decimals = 0
         elif decimals is None and sigfigs is None:
             reader.fail(where, "a non-integer answer needs 'decimals' or 'sigfigs' (the rounding the question states)")
+        if answer_kind == "integer" and "tolerance" in item:
+            reader.fail(f"{where}.tolerance", "an integer answer is marked exactly; remove the tolerance or make the answer a 'number'")
         tolerance = _tolerance(reader, item.get("tolerance"), f"{where}.tolerance", answer_kind)
-        label = item.get("label") or (variables[order[name]].label or name)
+        label = item.get("label") or name
         unit = item.get("unit")
+        if unit is not None:
+            unit = reader.string(unit, f"{where}.unit")
         answers.append(AnswerSpec(name, reader.string(label, f"{where}.label"), answer_kind, decimals, sigfigs, tolerance, unit))
     if len({a.name for a in answers}) != len(answers):
         reader.fail("answers", "the same variable is asked for twice")
@@ -410,6 +468,6 @@ def _tolerance(reader: _Reader, value: Any, where: str, answer_kind: str) -> Tol
     if len(value) != 1:
         reader.fail(where, "give exactly one of 'abs' or 'rel'")
     (kind, amount), = value.items()
-    if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount < 0 or (kind == "rel" and amount >= 1):
+    if isinstance(amount, bool) or not isinstance(amount, (int, float)) or not math.isfinite(amount) or amount < 0 or (kind == "rel" and amount >= 1):
         reader.fail(f"{where}.{kind}", f"must be a number {'from 0 to below 1' if kind == 'rel' else 'of at least 0'}, got {amount!r}")
     return Tolerance(kind, expressions.exact(amount))

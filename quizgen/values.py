@@ -131,9 +131,11 @@ def round_value(value: Value, decimals: int | None = None, sigfigs: int | None =
     if sigfigs is not None:
         if value == 0:
             return Decimal(0).quantize(Decimal(1).scaleb(-(sigfigs - 1)))
-        approx = to_decimal(value)
-        exponent = approx.adjusted()
-        decimals = sigfigs - 1 - exponent
+        exponent = to_decimal(value).adjusted()
+        rounded = round_value(value, decimals=sigfigs - 1 - exponent)
+        if rounded.adjusted() > exponent:  # 99.96 to 3 s.f. carries to 100, which needs one decimal fewer
+            rounded = round_value(value, decimals=sigfigs - 2 - exponent)
+        return rounded
     if isinstance(value, sympy.Rational):
         scaled = Fraction(int(value.p), int(value.q)) * Fraction(10) ** decimals
         sign = -1 if scaled < 0 else 1

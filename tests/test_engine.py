@@ -43,8 +43,11 @@ def test_variant_code_round_trip(bank, seed):
     template = bank.get("cnn.conv_output_size")
     for index in (0, 1, 31, 32, 999):
         code = variant_code(template.id, seed, index)
-        assert parse_code(template.id, code) == (seed, index)
-        assert parse_code(template.id, code.lower()) == (seed, index)
+        assert parse_code(template.id, code) == (seed, index, False)
+        assert parse_code(template.id, code.lower()) == (seed, index, False)
+        nice_code = variant_code(template.id, seed, index, nice=True)
+        assert nice_code != code
+        assert parse_code(template.id, nice_code) == (seed, index, True)
 
 
 def test_variant_code_of_another_template_is_refused(bank):
@@ -56,8 +59,8 @@ def test_variant_code_of_another_template_is_refused(bank):
 def test_code_gives_back_the_same_variant(bank):
     template = bank.get("cnn.conv_output_size")
     for variant in generate(template, 10, 77):
-        seed, index = parse_code(template.id, variant.code)
-        again = make_variant(template, seed, index)
+        seed, index, nice = parse_code(template.id, variant.code)
+        again = make_variant(template, seed, index, nice)
         assert dumps(variant_record(again)) == dumps(variant_record(variant))
 
 
