@@ -10,6 +10,7 @@ first is kept.
 from __future__ import annotations
 
 import itertools
+import math
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ import sympy
 
 from .draws import Distribution
 from .errors import ExpressionError, QuizgenError, VariantError
-from .template import AnswerSpec, Constraint, Template
+from .template import TABLE_KINDS, AnswerSpec, Constraint, Template, Tolerance
 from .tex import TexPrinter, default_symbol, value_tex
 from .values import (
     Value,
@@ -216,7 +217,9 @@ def _tolerance(value: Value, spec: AnswerSpec) -> Any:
 
 
 def within(value: Value, target: Value, tolerance: Any) -> bool:
-    """|value - target| <= tolerance, element by element: the one marking rule."""
+    """|value - target| <= tolerance, element by element: the one marking rule (words must be equal)."""
+    if isinstance(target, (str, list)) or isinstance(value, (str, list)):
+        return value == target
     if is_array(target):
         if not is_array(value) or value.shape != target.shape:
             return False
@@ -427,6 +430,10 @@ class DrawStats:
 def make_variant(template: Template, seed: int, index: int, nice: bool = False, stats: DrawStats | None = None, seen: set[str] | None = None) -> Variant:
     """The variant at ``index``: retried by rejection up to MAX_TRIES, then a VariantError naming the constraint."""
     rng = variant_rng(seed, template.id, index)
+    if template.kind in TABLE_KINDS:
+        if stats is not None:
+            stats.attempts += 1
+        return _table_variant(template, seed, index, rng, seen)
     constraints = template.constraints + (template.nice if nice else [])
     reasons: Counter = Counter()
     for _ in range(MAX_TRIES):
@@ -504,6 +511,12 @@ _ENUMERATION_LIMIT = 200_000
 
 def count_distinct(template: Template, nice: bool = False, limit: int = _ENUMERATION_LIMIT) -> tuple[int, bool]:
     """(number of distinct notes, True) by enumerating every draw, or (a lower bound, False) if too many."""
+    if template.kind == "concept":
+        rows = len(template.pairs)
+        directions = 2 if template.ask == "both" else 1
+        return directions * rows * math.comb(rows - 1, template.option_count - 1), True
+    if template.kind == "matching":
+        return math.comb(len(template.pairs), template.pair_count), True
     constraints = template.constraints + (template.nice if nice else [])
     by_position: dict[int, list[Constraint]] = {}
     for constraint in constraints:
@@ -640,3 +653,85 @@ def _has_conditional(node) -> bool:
     from .expressions import Conditional
 
     return isinstance(node, Conditional) or any(_has_conditional(child) for child in node.children())
+
+
+# ---------------------------------------------------------------------------
+# Concept and matching questions over a table of the sheet
+
+
+class _FixedText:
+    """Feedback written by quizgen itself (no placeholders): renders to the same text always."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def render(self, context: dict[str, str]) -> str:
+        return self.text
+
+
+def _slug(text: str) -> str:
+    return "_".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+
+
+def _table_variant(template: Template, seed: int, index: int, rng: np.random.Generator, seen: set[str] | None) -> Variant:
+    """One concept (multiple choice) or matching question, drawn from the template's table."""
+    if template.kind == "concept":
+        return _concept_variant(template, seed, index, rng, seen)
+    return _matching_variant(template, seed, index, rng, seen)
+
+
+def _finish_table_variant(template: Template, seed: int, index: int, context: dict[str, str], note: str, seen, answer: Answer, mistakes, options, steps) -> Variant:
+    if seen is not None and note in seen:
+        raise _Duplicate
+    text = render_field(template, template.text, context, "text")
+    solution = render_field(template, template.solution, context, "solution") if template.solution else None
+    variant = Variant(template, seed, index, variant_code(template.id, seed, index), {}, context, text, note, [answer], mistakes, options, [], [], solution)
+    variant._steps = steps
+    return variant
+
+
+def _concept_variant(template: Template, seed: int, index: int, rng: np.random.Generator, seen) -> Variant:
+    pairs, columns = template.pairs, template.columns
+    row = int(rng.integers(0, len(pairs)))
+    direction = template.ask if template.ask != "both" else ("right", "left")[int(rng.integers(0, 2))]
+    given, asked = (0, 1) if direction == "right" else (1, 0)
+    others = [i for i in range(len(pairs)) if i != row]
+    picked = [others[i] for i in sorted(rng.choice(len(others), size=template.option_count - 1, replace=False).tolist())]
+    prompt, correct = pairs[row][given], pairs[row][asked]
+    context = {"prompt": prompt, "left": columns[given], "right": columns[asked]}
+    note = f"{direction}: {prompt} | " + ", ".join(sorted(pairs[i][asked] for i in picked))
+    spec = AnswerSpec("choice", columns[asked].lower(), "choice", None, None, Tolerance("abs", None), None)
+    answer = Answer(spec, correct, correct, sympy.Integer(0))
+    mistakes = []
+    for other in picked:
+        wrong = pairs[other][asked]
+        if direction == "right":
+            owner = pairs[other][given]
+            name, label = f"confused_with_{_slug(owner)}", f"gave the {columns[asked].lower()} of the {owner}"
+            feedback = f"'{wrong}' is the {columns[asked].lower()} of the {owner}, not of the {prompt}."
+        else:
+            name, label = f"confused_with_{_slug(wrong)}", f"chose the {wrong} instead of the {correct}"
+            feedback = f"The {wrong} is for '{pairs[other][given]}'; '{prompt}' is the {columns[given].lower()} of the {correct}."
+        mistakes.append(MistakeValue(name, label, "choice", wrong, wrong, _FixedText(feedback), context))
+    entries: list[MistakeValue | None] = [None, *mistakes]
+    options = []
+    for position, i in enumerate(rng.permutation(len(entries)).tolist()):
+        source = entries[i]
+        text = correct if source is None else source.value
+        options.append(Option(chr(ord("A") + position), text, text, r"\text{" + text + "}", source is None, source))
+    left_text, right_text = (prompt, correct) if direction == "right" else (correct, prompt)
+    steps = [Step(f"Recall the table: {columns[0]} and {columns[1]}", r"\text{" + left_text + r"} \;\rightarrow\; \text{" + right_text + "}")]
+    return _finish_table_variant(template, seed, index, context, note, seen, answer, mistakes, options, steps)
+
+
+def _matching_variant(template: Template, seed: int, index: int, rng: np.random.Generator, seen) -> Variant:
+    pairs, columns = template.pairs, template.columns
+    rows = sorted(rng.choice(len(pairs), size=template.pair_count, replace=False).tolist())
+    shown = [rows[i] for i in rng.permutation(len(rows)).tolist()]
+    matched = [[pairs[r][0], pairs[r][1]] for r in shown]
+    context = {"prompt": "", "left": columns[0], "right": columns[1]}
+    note = " | ".join(pairs[r][0] for r in rows)
+    spec = AnswerSpec("matching", f"{columns[0].lower()} to {columns[1].lower()}", "matching", None, None, Tolerance("abs", None), None)
+    answer = Answer(spec, matched, matched, sympy.Integer(0))
+    steps = [Step(left, r"\text{" + left + r"} \;\rightarrow\; \text{" + right + "}") for left, right in matched]
+    return _finish_table_variant(template, seed, index, context, note, seen, answer, [], [], steps)

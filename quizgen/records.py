@@ -40,8 +40,21 @@ def _tolerance_fields(answer: Answer) -> dict[str, Any]:
     return {"type": spec.kind, "value": float(spec.value), "absolute": absolute}
 
 
+def _exact(value: Value) -> Any:
+    return value if isinstance(value, (str, list)) else exact_string(value)
+
+
+def _plain_value(value: Value) -> Any:
+    return value if isinstance(value, (str, list)) else to_float(value)
+
+
 def answer_record(answer: Answer) -> dict[str, Any]:
     spec = answer.spec
+    if spec.kind in ("choice", "matching"):
+        return {
+            "name": spec.name, "label": spec.label, "kind": spec.kind, "exact": answer.value, "value": answer.value,
+            "rounded": answer.rounded, "rounding": {}, "tolerance": {"type": "exact", "value": 0, "absolute": 0}, "unit": None,
+        }
     rounding = {"decimals": spec.decimals} if spec.sigfigs is None else {"sigfigs": spec.sigfigs}
     return {
         "name": spec.name,
@@ -76,7 +89,7 @@ def variant_record(variant: Variant, steps: bool = True) -> dict[str, Any]:
         "text": variant.text,
         "answers": [answer_record(a) for a in variant.answers],
         "mistakes": [
-            {"name": m.name, "label": m.label, "answer": m.answer, "exact": exact_string(m.value), "value": to_float(m.value), "rounded": m.rounded, "feedback": m.feedback}
+            {"name": m.name, "label": m.label, "answer": m.answer, "exact": _exact(m.value), "value": _plain_value(m.value), "rounded": m.rounded, "feedback": m.feedback}
             for m in variant.mistakes
         ],
         "options": [
@@ -84,6 +97,8 @@ def variant_record(variant: Variant, steps: bool = True) -> dict[str, Any]:
             for o in variant.options
         ],
     }
+    if template.kind == "matching":
+        record["matching"] = {"left": [pair[0] for pair in variant.answers[0].value], "right": sorted(pair[1] for pair in variant.answers[0].value), "columns": list(template.columns)}
     if steps:
         record["steps"] = [{"label": s.label, "tex": s.tex} for s in variant.steps()]
     if variant.solution:

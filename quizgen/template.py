@@ -24,7 +24,8 @@ from . import expressions
 from .errors import BankError, ExpressionError
 from .expressions import Expression
 
-KINDS = ("numerical", "multipart", "multichoice")
+KINDS = ("numerical", "multipart", "multichoice", "concept", "matching")
+TABLE_KINDS = ("concept", "matching")  # questions over a table of the sheet, with no numbers
 ANSWER_KINDS = ("integer", "number", "vector", "matrix")
 MAX_SECTION = 18
 
@@ -33,6 +34,12 @@ _TOP_FIELDS = {
     "variables": True, "text": True, "answers": True, "constraints": False, "nice": False, "note": False,
     "mistakes": False, "tests": False, "options": False, "solution": False, "tags": False, "min_variants": False,
 }
+_TABLE_FIELDS = {
+    "id": True, "title": True, "topic": True, "section": True, "difficulty": True, "kind": True, "text": True,
+    "pairs": True, "columns": True, "ask": False, "options": False, "count": False, "solution": False, "tags": False,
+    "min_variants": False,
+}
+_PLAIN_FORBIDDEN = re.compile(r"[\\{}$&#%_^~<>]")
 _VARIABLE_FIELDS = {"name", "draw", "value", "tex", "label", "decimals", "sigfigs", "show"}
 _ANSWER_FIELDS = {"name", "label", "kind", "decimals", "sigfigs", "tolerance", "unit"}
 _MISTAKE_FIELDS = {"name", "label", "answer", "value", "feedback"}
@@ -137,6 +144,10 @@ class Template:
     min_variants: int
     source: str
     symbols: dict[str, str] = field(default_factory=dict)
+    pairs: list[tuple[str, str]] = field(default_factory=list)  # concept and matching: the sheet's table
+    columns: tuple[str, str] = ("", "")  # the table's column headings, e.g. ("Gate", "Purpose")
+    ask: str = "right"  # concept: ask for the right-hand entry ("right"), the left ("left") or either ("both")
+    pair_count: int = 0  # matching: how many rows one question shows
 
     @property
     def draw_names(self) -> list[str]:
@@ -280,23 +291,11 @@ def load_template(path: Path, bank_root: Path | None = None) -> Template:
 
 def build_template(data: Any, source: str, path: Path | None, bank_root: Path | None, reader: _Reader | None = None) -> Template:
     reader = reader or _Reader(source)
+    if isinstance(data, dict) and data.get("kind") in TABLE_KINDS:
+        return _build_table_template(data, source, path, bank_root, reader)
     reader.mapping(data, "", set(_TOP_FIELDS), {k for k, required in _TOP_FIELDS.items() if required})
-    template_id = reader.string(data["id"], "id")
-    if not _ID.match(template_id):
-        reader.fail("id", f"'{template_id}' must look like topic.slug (lower case, digits, underscores)")
-    topic = reader.string(data["topic"], "topic")
-    if template_id.split(".")[0] != topic:
-        reader.fail("id", f"'{template_id}' must start with its topic '{topic}.'")
-    if path is not None and bank_root is not None:
-        expected = f"{path.parent.name}.{path.stem}"
-        if path.parent.parent.resolve() == bank_root.resolve() and expected != template_id:
-            reader.fail("id", f"'{template_id}' must mirror the file's path ({expected})")
-    title = reader.string(data["title"], "title")
-    section = reader.integer(data["section"], "section", 1, MAX_SECTION)
-    difficulty = reader.integer(data["difficulty"], "difficulty", 1, 3)
-    kind = reader.string(data["kind"], "kind")
-    if kind not in KINDS:
-        reader.fail("kind", f"'{kind}' is not one of {', '.join(KINDS)}")
+    template_id, topic, title, section, difficulty, kind = _header(data, path, bank_root, reader)
+
 
     variables: list[Variable] = []
     known: set[str] = set()
@@ -431,6 +430,79 @@ def build_template(data: Any, source: str, path: Path | None, bank_root: Path | 
     return Template(
         template_id, title, topic, section, difficulty, kind, variables, constraints, nice, text, data["text"], answers,
         note, mistakes, tests, option_count, solution, tags, min_variants, source, symbols,
+    )
+
+
+def _header(data: dict, path: Path | None, bank_root: Path | None, reader: _Reader) -> tuple[str, str, str, int, int, str]:
+    """The fields every template has: id (mirroring its path), topic, title, section, difficulty, kind."""
+    template_id = reader.string(data["id"], "id")
+    if not _ID.match(template_id):
+        reader.fail("id", f"'{template_id}' must look like topic.slug (lower case, digits, underscores)")
+    topic = reader.string(data["topic"], "topic")
+    if template_id.split(".")[0] != topic:
+        reader.fail("id", f"'{template_id}' must start with its topic '{topic}.'")
+    if path is not None and bank_root is not None:
+        expected = f"{path.parent.name}.{path.stem}"
+        if path.parent.parent.resolve() == bank_root.resolve() and expected != template_id:
+            reader.fail("id", f"'{template_id}' must mirror the file's path ({expected})")
+    title = reader.string(data["title"], "title")
+    section = reader.integer(data["section"], "section", 1, MAX_SECTION)
+    difficulty = reader.integer(data["difficulty"], "difficulty", 1, 3)
+    kind = reader.string(data["kind"], "kind")
+    if kind not in KINDS:
+        reader.fail("kind", f"'{kind}' is not one of {', '.join(KINDS)}")
+    return template_id, topic, title, section, difficulty, kind
+
+
+def _plain(reader: _Reader, value: Any, where: str) -> str:
+    text = reader.string(value, where).strip()
+    bad = _PLAIN_FORBIDDEN.search(text)
+    if bad:
+        reader.fail(where, f"'{bad.group()}' is not allowed: table entries are plain words (no TeX or markup)")
+    return text
+
+
+def _build_table_template(data: dict, source: str, path: Path | None, bank_root: Path | None, reader: _Reader) -> Template:
+    """A concept (multiple choice) or matching question over a table of the sheet, e.g. LSTM gates."""
+    reader.mapping(data, "", set(_TABLE_FIELDS), {k for k, required in _TABLE_FIELDS.items() if required})
+    template_id, topic, title, section, difficulty, kind = _header(data, path, bank_root, reader)
+    columns = reader.listing(data["columns"], "columns")
+    if len(columns) != 2:
+        reader.fail("columns", "give the two column headings, e.g. [Gate, Purpose]")
+    columns = (_plain(reader, columns[0], "columns[0]"), _plain(reader, columns[1], "columns[1]"))
+    pairs: list[tuple[str, str]] = []
+    for i, row in enumerate(reader.listing(data["pairs"], "pairs")):
+        if not isinstance(row, list) or len(row) != 2:
+            reader.fail(f"pairs[{i}]", "each row is a list of two entries: [left, right]")
+        pairs.append((_plain(reader, row[0], f"pairs[{i}][0]"), _plain(reader, row[1], f"pairs[{i}][1]")))
+    for side in (0, 1):
+        entries = [p[side] for p in pairs]
+        twice = next((e for e in entries if entries.count(e) > 1), None)
+        if twice is not None:
+            reader.fail("pairs", f"'{twice}' appears twice in the {columns[side]} column: every entry must be distinct")
+    ask = data.get("ask", "right")
+    if ask not in ("right", "left", "both"):
+        reader.fail("ask", f"'{ask}' is not one of right, left, both")
+    option_count = pair_count = 0
+    if kind == "concept":
+        option_count = reader.integer(data.get("options", min(4, len(pairs))), "options", 2, 8)
+        if len(pairs) < option_count:
+            reader.fail("pairs", f"{option_count} options need at least {option_count} rows, have {len(pairs)}")
+        if "count" in data:
+            reader.fail("count", "only a matching template has a count")
+    else:
+        pair_count = reader.integer(data.get("count", len(pairs)), "count", 2, len(pairs))
+        if "options" in data:
+            reader.fail("options", "only a concept template has options")
+    text = reader.jinja(data["text"], "text", {"prompt", "left", "right"})
+    solution = reader.jinja(data["solution"], "solution", {"prompt", "left", "right"}) if "solution" in data else None
+    tags = data.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        reader.fail("tags", "must be a list of words")
+    min_variants = reader.integer(data.get("min_variants", 1), "min_variants", 1, 100_000)
+    return Template(
+        template_id, title, topic, section, difficulty, kind, [], [], [], text, data["text"], [], None, [], [],
+        option_count, solution, tags, min_variants, source, {}, pairs, columns, ask, pair_count,
     )
 
 
