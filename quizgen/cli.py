@@ -273,6 +273,16 @@ def validate_command(context: _Context, path: Path | None, variants: int, seed: 
     click.echo(f"OK: {checked} templates, each with its own tests passing and up to {variants} distinct variants drawn (at most the template's min_variants)")
 
 
+@cli.group("export")
+def export() -> None:
+    """Export variants for other systems (Moodle, GIFT, a self-test HTML page).
+
+    \b
+    Example:
+      quizgen export --help
+    """
+
+
 def main() -> None:
     """Entry point of the console script."""
     try:

@@ -36,6 +36,20 @@ def atomic_writer(path: Path | None) -> Iterator[IO[str]]:
         raise
 
 
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write bytes to ``path`` in one step (temporary file, then rename)."""
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
 def progress(length: int, label: str):
     """A progress bar on standard error when it is a terminal; silent when piped."""
     import click
