@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,8 +18,13 @@ class Bank:
     templates: dict[str, Template] = field(default_factory=dict)
     errors: list[BankError] = field(default_factory=list)
     fingerprint: str = ""
+    broken: dict[str, BankError] = field(default_factory=dict)  # template id (as far as it can be read) → its load error
 
     def get(self, template_id: str) -> Template:
+        if template_id in self.broken and template_id not in self.templates:
+            raise self.broken[template_id]
+        if template_id not in self.templates and self.root.is_file() and self.errors:
+            raise self.errors[0]  # the bank is this one file, and it does not load
         if template_id not in self.templates:
             close = sorted(t for t in self.templates if template_id.split(".")[-1] in t)[:3]
             hint = f" (did you mean {', '.join(close)}?)" if close else " (see 'quizgen list')"
@@ -66,7 +72,24 @@ def load_bank(root: Path | None = None, collect_errors: bool = False) -> Bank:
             if not collect_errors:
                 raise
             bank.errors.append(error)
+            for guess in _possible_ids(path):
+                bank.broken.setdefault(guess, error)
     if not bank.templates and not bank.errors:
         raise QuizgenError(f"{root}: no question templates (*.yaml) found")
     bank.fingerprint = digest.hexdigest()[:16]
     return bank
+
+
+_ID_LINE = re.compile(r"^id:\s*['\"]?([A-Za-z0-9_.]+)", re.M)
+
+
+def _possible_ids(path: Path) -> list[str]:
+    """The id a broken file was meant to have: its id line if one can be read, and its path."""
+    guesses = [f"{path.parent.name}.{path.stem}"]
+    try:
+        match = _ID_LINE.search(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        match = None
+    if match:
+        guesses.insert(0, match.group(1))
+    return guesses

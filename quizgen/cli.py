@@ -30,12 +30,27 @@ class _Context:
     def __init__(self, bank_path: Path | None):
         self.bank_path = bank_path
         self._bank: Bank | None = None
+        self._warned = False
 
     @property
     def bank(self) -> Bank:
+        """The bank; a broken file is left out with a warning, so it does not block every other template."""
         if self._bank is None:
-            self._bank = load_bank(self.bank_path)
+            self._bank = load_bank(self.bank_path, collect_errors=True)
         return self._bank
+
+    def template(self, template_id: str) -> Template:
+        template = self.bank.get(template_id)
+        self.warn_broken()
+        return template
+
+    def warn_broken(self) -> None:
+        """Say once that some other file of the bank was left out because it does not load."""
+        if self.bank.errors and not self._warned:
+            self._warned = True
+            first = self.bank.errors[0]
+            more = f" (and {len(self.bank.errors) - 1} more)" if len(self.bank.errors) > 1 else ""
+            click.echo(f"Warning: left out a template that does not load: {first}{more}; run 'quizgen validate'", err=True)
 
 
 class _DomainError(click.ClickException):
@@ -71,11 +86,11 @@ def _templates(context: _Context, ids: Iterable[str], topic: str | None) -> list
     ids = list(ids)
     if ids and topic:
         raise QuizgenError("give template ids or --topic, not both")
-    if topic:
-        return context.bank.by_topic(topic)
-    if not ids:
+    if not ids and not topic:
         raise QuizgenError("name at least one template id, or --topic (see 'quizgen list')")
-    return [context.bank.get(i) for i in ids]
+    templates = context.bank.by_topic(topic) if topic else [context.bank.get(i) for i in ids]
+    context.warn_broken()
+    return templates
 
 
 @cli.command("list")
@@ -90,6 +105,7 @@ def list_command(context: _Context, topic: str | None, output_format: str) -> No
       quizgen list --topic cnn
     """
     templates = context.bank.by_topic(topic) if topic else [t for _, t in sorted(context.bank.templates.items())]
+    context.warn_broken()
     if output_format == "json":
         rows = [{"id": t.id, "title": t.title, "topic": t.topic, "section": t.section, "difficulty": t.difficulty, "kind": t.kind, "tags": t.tags} for t in templates]
         click.echo(json.dumps(rows, indent=2))
@@ -116,7 +132,7 @@ def show(context: _Context, template_id: str, seed: int, index: int | None, code
       quizgen show cnn.conv_output_size --seed 7
       quizgen show cnn.conv_output_size --code 7-3K
     """
-    template = context.bank.get(template_id)
+    template = context.template(template_id)
     if code:
         seed, index, nice = parse_code(template.id, code)
         variant = make_variant(template, seed, index, nice)
@@ -216,7 +232,7 @@ def solve_command(context: _Context, template_id: str, assignments: tuple[str, .
       quizgen solve cnn.conv_output_size --set H=32 --set W=28 --set K_h=3 \\
           --set K_w=5 --set P_h=1 --set P_w=2 --set S_h=1 --set S_w=1
     """
-    template = context.bank.get(template_id)
+    template = context.template(template_id)
     values: dict[str, Any] = {}
     for text in assignments:
         name, value = _parse_assignment("--set", text)
@@ -281,6 +297,279 @@ def export() -> None:
     Example:
       quizgen export --help
     """
+
+
+# ---------------------------------------------------------------------------
+# Self-testing: `practice` and `export html` (quizgen/practice.py, quizgen/selftest.py)
+
+
+@cli.command("practice")
+@click.argument("template_ids", nargs=-1)
+@click.option("--topic", help="Only this topic.")
+@click.option("--count", "-n", type=click.IntRange(min=1), default=5, show_default=True, help="Questions to ask (a wrong answer may add another variant).")
+@click.option("--seed", type=int, default=None, help="Seed of the variants [default: the number of sessions in --progress, else 0].")
+@click.option("--progress", "progress_path", type=click.Path(dir_okay=False, path_type=Path), help="JSON record of how each topic went: the next session starts with the weakest topics.")
+@click.pass_obj
+def practice_command(context: _Context, template_ids: tuple[str, ...], topic: str | None, count: int, seed: int | None, progress_path: Path | None) -> None:
+    """Practise in the terminal: one question at a time, marked at once.
+
+    Answers may be written 0.25, 1/4, 2.5e-1 or .25; vectors as [0.1, 0.2] or
+    0.1 0.2; matrices as 1 2; 3 4. A wrong answer names the mistake you probably
+    made and shows the worked solution. 'skip' shows the solution, 'quit' (or
+    Ctrl-D, Ctrl-C) ends with a summary per topic.
+
+    \b
+    Example:
+      quizgen practice --topic cnn --count 5 --progress ~/dnn-progress.json
+    """
+    from .practice import PracticeSession, Progress, Stop
+
+    templates = _templates(context, template_ids, topic) if template_ids or topic else [t for _, t in sorted(context.bank.templates.items())]
+    progress_record = Progress.load(progress_path)
+    seed = check_seed(progress_record.sessions if seed is None else seed)
+
+    def ask(prompt: str) -> str:
+        try:
+            return click.prompt(prompt, default="", show_default=False, prompt_suffix="")
+        except click.Abort:
+            raise Stop from None
+
+    PracticeSession(templates, count, seed, progress_record, ask, click.echo).run()
+
+
+@export.command("html")
+@click.argument("template_ids", nargs=-1)
+@click.option("--topic", help="Every template of this topic.")
+@click.option("--variants", "-n", type=click.IntRange(min=1), default=5, show_default=True, help="Variants per question in the page's pool ('another variant').")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The HTML file to write (atomically).")
+@click.option("--title", default="Self-test", show_default=True, help="The page's title.")
+@click.pass_obj
+def export_html_command(context: _Context, template_ids: tuple[str, ...], topic: str | None, variants: int, seed: int, output: Path, title: str) -> None:
+    """A self-contained HTML self-test page: works offline and on a phone.
+
+    Each question checks the answer with the exports' tolerance rule, names the
+    mistake a wrong answer probably comes from, reveals the worked solution, and
+    draws another variant from the page's pool. The answers are obfuscated in the
+    page source: that stops casual reading, not a determined student.
+
+    \b
+    Example:
+      quizgen export html --topic cnn --variants 10 --seed 1 -o cnn-selftest.html
+      quizgen export html cnn.conv_params multiclass.softmax -n 5 -o selftest.html
+    """
+    from .errors import VariantError
+    from .selftest import render_selftest
+
+    templates = _templates(context, template_ids, topic) if template_ids or topic else [t for _, t in sorted(context.bank.templates.items())]
+    seed = check_seed(seed)
+    pools: list[list[Variant]] = []
+    with progress(len(templates), "Generating") as bar:
+        for template in templates:
+            pool: list[Variant] = []
+            try:
+                pool.extend(generate(template, variants, seed))
+            except VariantError as error:
+                if not pool:
+                    raise
+                click.echo(f"Note: {template.id}: only {len(pool)} distinct variants in the page ({error})", err=True)
+            pools.append(pool)
+            bar.update(1)
+    page = render_selftest(pools, seed=seed, title=title)
+    with atomic_writer(output) as stream:
+        stream.write(page)
+    click.echo(f"Wrote {output}: {len(templates)} question{'s' if len(templates) != 1 else ''}, up to {variants} variants each", err=True)
+
+# End of the self-testing block.
+# ---------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------
+# Moodle: `export moodle` and `export gift` (quizgen/moodle.py, quizgen/gift.py)
+
+
+def _export_items(context: _Context, template_ids: tuple[str, ...], topic: str | None, exam_path: Path | None):
+    """What to export, with each template's points: the exam's sections, the ids, the topic, or the whole bank."""
+    from .moodle import ExportItem
+
+    if exam_path is not None:
+        if template_ids or topic:
+            raise QuizgenError("give --exam, or template ids / --topic, not both")
+        from .exam import load_spec
+
+        spec = load_spec(exam_path, context.bank)
+        items: dict[str, ExportItem] = {}
+        for section in spec.sections:
+            for template_id in section.pool:
+                items.setdefault(template_id, ExportItem(context.bank.get(template_id), float(section.points), section.nice))
+        return list(items.values()), spec.seed
+    templates = _templates(context, template_ids, topic) if template_ids or topic else [t for _, t in sorted(context.bank.templates.items())]
+    return [ExportItem(t) for t in templates], None
+
+
+def _moodle_options(command):
+    """The options `export moodle` and `export gift` share."""
+    options = [
+        click.argument("template_ids", nargs=-1),
+        click.option("--topic", help="Every template of this topic."),
+        click.option("--exam", "exam_path", type=click.Path(dir_okay=False, path_type=Path), help="Every template an exam spec (TOML) can draw, worth its section's points."),
+        click.option("--variants", "-n", type=click.IntRange(min=1), default=10, show_default=True, help="Distinct variants per template (one category each)."),
+        click.option("--seed", type=int, default=None, help="Seed of the variants  [default: the exam's seed, else 0]"),
+        click.option("--allow-fewer", is_flag=True, help="A template that cannot make N distinct variants gets all it can (a note names it) instead of an error."),
+        click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (atomically) instead of standard output."),
+        click.pass_obj,
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _build_export(context: _Context, template_ids, topic, exam_path, variants: int, seed: int | None, allow_fewer: bool, output: Path | None, build):
+    """Generate (with a progress bar), render in memory, then write atomically: an error leaves no file."""
+    items, exam_seed = _export_items(context, template_ids, topic, exam_path)
+    seed = check_seed(seed if seed is not None else (exam_seed or 0))
+    if output is not None and not (output.parent if str(output.parent) else Path(".")).is_dir():
+        raise QuizgenError(f"{output}: folder {output.parent} does not exist")
+    with progress(len(items) * variants, "Exporting") as bar:
+        result = build(items, variants, seed, lambda: bar.update(1))
+    for category in result.categories:
+        if category.shortfall:
+            click.echo(f"Note: {category.template}: only {len(category.questions)} distinct variants (asked for {variants})", err=True)
+    return result, seed
+
+
+@export.command("moodle")
+@_moodle_options
+@click.option("--penalty", type=float, default=0.3333333, show_default=True, help="Fraction of the mark lost per wrong try (adaptive mode): 1, 0.5, 0.3333333, 0.25, 0.2, 0.1 or 0.")
+def export_moodle_command(context: _Context, template_ids, topic, exam_path, variants, seed, allow_fewer, output, penalty) -> None:
+    """Moodle XML: one question category per template holding N distinct variants.
+
+    In a Moodle quiz, add a random question from a template's category (or from a
+    topic's category, with subcategories) so each student gets their own variant.
+    Numerical answers carry quizgen's absolute tolerance, each named mistake its own
+    feedback; multi-part questions become cloze questions.
+
+    \b
+    Example:
+      quizgen export moodle --topic cnn --variants 20 --seed 1 -o cnn.xml
+      quizgen export moodle cnn.conv_params mlp.param_count -n 5 -o quiz.xml
+      quizgen export moodle --exam midterm.toml --variants 30 -o midterm.xml
+    """
+    from .moodle import export_moodle
+
+    result, seed = _build_export(
+        context, template_ids, topic, exam_path, variants, seed, allow_fewer, output,
+        lambda items, count, seed, tick: export_moodle(items, count, seed, penalty, allow_fewer, tick),
+    )
+    with atomic_writer(output) as stream:
+        stream.write(result.text)
+    questions = sum(len(c.questions) for c in result.categories)
+    categories = len(result.categories)
+    click.echo(f"Wrote {output or 'standard output'}: {categories} categor{'y' if categories == 1 else 'ies'}, {questions} questions (seed {seed})", err=True)
+
+
+@export.command("gift")
+@_moodle_options
+def export_gift_command(context: _Context, template_ids, topic, exam_path, variants, seed, allow_fewer, output) -> None:
+    """Moodle GIFT text: the same questions as `export moodle`, where GIFT can express them.
+
+    Numerical (with tolerance), multiple-choice and matching questions are written;
+    multi-part (cloze) questions are left out, with a note saying how many. GIFT
+    has no default mark or penalty, so Moodle's defaults apply.
+
+    \b
+    Example:
+      quizgen export gift --topic concepts --variants 8 -o concepts.gift.txt
+    """
+    from .gift import export_gift
+
+    result, seed = _build_export(
+        context, template_ids, topic, exam_path, variants, seed, allow_fewer, output,
+        lambda items, count, seed, tick: export_gift(items, count, seed, allow_fewer=allow_fewer, progress=tick),
+    )
+    with atomic_writer(output) as stream:
+        stream.write(result.text)
+    click.echo(f"Wrote {output or 'standard output'}: {result.written} questions (seed {seed})", err=True)
+    if result.skipped:
+        click.echo(f"Note: {result.skipped} multi-part (cloze) questions left out: GIFT cannot express them (use 'quizgen export moodle')", err=True)
+
+# End of the Moodle block.
+# ---------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------
+# Exams: `exam build` (quizgen/exam.py, quizgen/exam_build.py, quizgen/papers.py, quizgen/latex.py)
+
+
+@cli.group("exam")
+def exam_group() -> None:
+    """Exam papers and answer keys from an exam spec (TOML).
+
+    \b
+    Example:
+      quizgen exam build examples/midterm.toml --out midterm --versions 3
+    """
+
+
+def _parse_shard(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    parts = text.split("/")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise QuizgenError(f"--shard '{text}' must be K/N, e.g. 2/4 (the 2nd of 4 slices)")
+    index, count = (int(p) for p in parts)
+    if count < 1 or not 1 <= index <= count:
+        raise QuizgenError(f"--shard {text}: K must be from 1 to N, and N at least 1")
+    return index, count
+
+
+@exam_group.command("build")
+@click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder (made if missing).")
+@click.option("--versions", type=click.IntRange(min=1), default=None, help="Build N versions A, B, C... [default: the spec's 'versions' or 'roster', else 1].")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), default=None, help="CSV with an 'id' column (and 'name'): one personal paper per student.")
+@click.option("--seed", type=int, default=None, help="Seed of the exam [default: the spec's 'seed'].")
+@click.option("--shard", "shard_text", metavar="K/N", default=None, help="Build only the K-th of N slices of the papers (split a large course across machines).")
+@click.option("--latex-pdf", is_flag=True, help="Also compile the LaTeX sources with pdflatex (two passes); needs pdflatex on PATH.")
+@click.option("--tagged-pdf", is_flag=True, help="Accessible (tagged) PDFs for screen readers; Typst takes about six times longer.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes [default: one per core].")
+@click.pass_obj
+def exam_build_command(context: _Context, spec_path: Path, out: Path, versions: int | None, roster: Path | None, seed: int | None, shard_text: str | None, latex_pdf: bool, tagged_pdf: bool, jobs: int | None) -> None:
+    """Build exam papers and answer keys (PDF via Typst, plus LaTeX sources) and a manifest.
+
+    For each version or student: paper-X.pdf, key-X.pdf, latex/paper-X.tex and
+    latex/key-X.tex; then all-papers.pdf, all-keys.pdf (print-ready) and
+    manifest.json (seed, bank fingerprint, and every paper's template ids,
+    variant codes and answers). A student's paper depends only on the seed and
+    the student's id, so adding a student changes no one else's paper.
+
+    \b
+    Example:
+      quizgen exam build examples/midterm.toml --out midterm --versions 3
+      quizgen exam build examples/midterm.toml --out midterm --roster examples/roster.csv --shard 1/2
+    """
+    from .exam import load_spec
+    from .exam_build import build_exam, papers_for
+
+    spec = load_spec(spec_path, context.bank)
+    context.warn_broken()
+    mode, papers = papers_for(spec, versions, roster)
+    part = _parse_shard(shard_text)
+    seed = check_seed(seed if seed is not None else spec.seed)
+    total = len(papers) if part is None else part_size(papers, part)
+    with progress(total, "Building papers") as bar:
+        manifest = build_exam(spec, context.bank, papers, out, seed, mode, part, latex_pdf, jobs, progress=bar.update, tagged=tagged_pdf)
+    built = len(manifest["papers"])
+    click.echo(f"Wrote {out}: {built} paper{'s' if built != 1 else ''} and key{'s' if built != 1 else ''} (seed {seed}), {manifest['files']['all_papers']}, {manifest['files']['all_keys']}", err=True)
+
+
+def part_size(papers: list, part: tuple[int, int]) -> int:
+    from .exam import shard
+
+    return len(shard(papers, *part))
+
+# End of the exam block.
+# ---------------------------------------------------------------------------
 
 
 def main() -> None:

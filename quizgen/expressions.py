@@ -22,7 +22,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import sympy
 
-from . import draws, formulas
+from . import draws, formulas, networks
 from . import values as numeric
 from .errors import ExpressionError
 from .values import Value, array, elementwise, exact, format_number, is_array, is_rational
@@ -176,6 +176,7 @@ _BUILTINS: dict[str, Function] = {
 }
 
 _DRAWS: dict[str, Function] = {name: Function(name, maker, draw=True) for name, maker in draws.DISTRIBUTIONS.items()}
+_DRAWS["network"] = Function("network", networks.draw_network, draw=True)
 
 _CONSTANTS: dict[str, Value] = {"pi": sympy.pi, "e": sympy.E, "true": True, "false": False}
 

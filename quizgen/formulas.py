@@ -490,3 +490,12 @@ def biased_variance(x: Value) -> Value:
 
 
 __all__ = sorted(FORMULAS) + ["FORMULAS", "Formula", "ACTIVATIONS", "mean", "biased_variance", "exact"]
+
+
+# 5-8. Whole networks, for "fill in the table" questions (see networks.py)
+
+from . import networks as _networks  # noqa: E402  (registered after the single-layer formulas they build on)
+
+formula(tex=r"\operatorname{table}", section=7)(_networks.network_table)
+formula(tex=r"\operatorname{total\ parameters}", section=7)(_networks.network_params)
+formula(tex=r"\operatorname{layers}", section=7)(_networks.network_tex)

@@ -472,8 +472,8 @@ def solve(template: Template, values: dict[str, Any], seed: int = 0) -> Variant:
 
 
 def _coerce(template: Template, name: str, value: Any) -> Value:
-    if isinstance(value, str):
-        return value
+    if isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(v, dict) for v in value)):
+        return value  # a word, or a network's layer list
     try:
         return exact(value)
     except (TypeError, ValueError) as error:
@@ -604,11 +604,16 @@ def worked_steps(variant: Variant) -> list[Step]:
     formats = {a.spec.name: a for a in variant.answers}
     formats_by_name = display_formats(template)
     steps: list[Step] = []
-    given = [f"{template.symbols.get(n) or default_symbol(n)} = {value_tex(env[n], formats_by_name.get(n, format_number))}" for n in template.draw_names]
+    given = [f"{template.symbols.get(n) or default_symbol(n)} = {value_tex(env[n], formats_by_name.get(n, format_number))}" for n in template.draw_names if not _is_network(env[n])]
     if given:
         steps.append(Step("Identify the given values", r",\quad ".join(given)))
     for variable in template.variables:
         if variable.is_draw or not _shown(variable, env):
+            continue
+        provider = _step_provider(variable.expression.root)
+        if provider is not None:
+            arguments = [env[a.name] for a in variable.expression.root.args]
+            steps.extend(Step(label, tex) for label, tex in provider(*arguments))
             continue
         value = env[variable.name]
         answer = formats.get(variable.name)
@@ -735,3 +740,18 @@ def _matching_variant(template: Template, seed: int, index: int, rng: np.random.
     answer = Answer(spec, matched, matched, sympy.Integer(0))
     steps = [Step(left, r"\text{" + left + r"} \;\rightarrow\; \text{" + right + "}") for left, right in matched]
     return _finish_table_variant(template, seed, index, context, note, seen, answer, [], [], steps)
+
+
+def _is_network(value: Value) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _step_provider(root):
+    """Formulas that show their own steps (one per layer of a network), when called on plain variables."""
+    from .expressions import Call, Name
+    from .networks import network_steps
+
+    providers = {"network_table": network_steps}
+    if isinstance(root, Call) and root.function in providers and all(isinstance(a, Name) for a in root.args):
+        return providers[root.function]
+    return None

@@ -18,6 +18,12 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+def _any_nonzero(value: Any) -> bool:
+    if isinstance(value, list):
+        return any(_any_nonzero(item) for item in value)
+    return bool(value)
+
+
 @lru_cache(maxsize=None)
 def environment(output_format: str) -> jinja2.Environment:
     """The Environment of one format: StrictUndefined, so a typo fails instead of printing a blank."""
@@ -33,6 +39,7 @@ def environment(output_format: str) -> jinja2.Environment:
         trim_blocks=False,
     )
     env.filters["plain"] = tex_to_plain
+    env.filters["any_nonzero"] = _any_nonzero
     env.filters["shown"] = _shown
     return env
 

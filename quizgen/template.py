@@ -200,6 +200,9 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")  # every control character but the newline
+
+
 class _Reader:
     """Field-by-field checks that raise BankError naming the file and the field."""
 
@@ -223,6 +226,9 @@ class _Reader:
     def string(self, value: Any, where: str) -> str:
         if not isinstance(value, str) or not value.strip():
             self.fail(where, f"must be a non-empty string, got {value!r}")
+        control = _CONTROL.search(value)
+        if control:
+            self.fail(where, f"contains the control character {control.group()!r}: in double-quoted YAML a backslash starts an escape (\\t in \\theta, \\r in \\right), so write TeX in single quotes or a '|' block")
         return value
 
     def integer(self, value: Any, where: str, low: int, high: int) -> int:
@@ -247,11 +253,7 @@ class _Reader:
             raise
 
     def jinja(self, text: Any, where: str, names: set[str]) -> jinja2.Template:
-        source = self.string(text, where)
-        control = re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", source)
-        if control:
-            self.fail(where, f"contains the control character {control.group()!r}: in double-quoted YAML '\\f', '\\t' or '\\b' are escapes, so write TeX in single quotes or a '|' block")
-        source = group_math_placeholders(source)
+        source = group_math_placeholders(self.string(text, where))
         try:
             parsed = _TEXT_ENV.parse(source)
         except jinja2.TemplateSyntaxError as error:
@@ -509,7 +511,7 @@ def _build_table_template(data: dict, source: str, path: Path | None, bank_root:
 def draws_names() -> set[str]:
     from .draws import DISTRIBUTIONS
 
-    return set(DISTRIBUTIONS)
+    return set(DISTRIBUTIONS) | {"network"}
 
 
 def _optional_int(reader: _Reader, item: dict, key: str, where: str, low: int, high: int) -> int | None:

@@ -51,6 +51,20 @@ def default_symbol(name: str) -> str:
     return tex
 
 
+_TINY = re.compile(r"^(-?)0\.(0{4,})([1-9]\d*)$")
+
+
+def _scientific(text: str) -> str:
+    """0.00000001 → 1 \times 10^{-8}: a TeX reader should not have to count zeros."""
+    match = _TINY.match(text)
+    if not match:
+        return text
+    sign, zeros, digits = match.groups()
+    exponent = -(len(zeros) + 1)
+    mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    return rf"{sign}{mantissa} \times 10^{{{exponent}}}"
+
+
 def value_tex(value: Value, format_scalar: Callable[[Value], str] = format_number) -> str:
     """A value as TeX: numbers through the one formatter, arrays as bmatrix, words as text."""
     if isinstance(value, str):
@@ -59,10 +73,10 @@ def value_tex(value: Value, format_scalar: Callable[[Value], str] = format_numbe
         return r"\text{" + ", ".join(map(str, value)) + "}"
     if is_array(value):
         if value.ndim == 1:
-            return r"\begin{bmatrix} " + " & ".join(format_scalar(v) for v in value) + r" \end{bmatrix}"
-        rows = [" & ".join(format_scalar(v) for v in row) for row in value]
+            return r"\begin{bmatrix} " + " & ".join(_scientific(format_scalar(v)) for v in value) + r" \end{bmatrix}"
+        rows = [" & ".join(_scientific(format_scalar(v)) for v in row) for row in value]
         return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
-    return format_scalar(value)
+    return _scientific(format_scalar(value))
 
 
 @lru_cache(maxsize=None)
@@ -157,8 +171,9 @@ class TexPrinter:
     def _bound_value(self, value: Value, formatter: Callable[[Value], str] | None = None) -> Bound:
         formatter = formatter or self.format_scalar
         tex = value_tex(value, formatter)
-        negative = not is_array(value) and not isinstance(value, (str, list, bool)) and tex.startswith("-")
-        return Bound(tex, 8 if negative else ATOM, value, formatter)
+        scalar = not is_array(value) and not isinstance(value, (str, list, bool))
+        precedence = 8 if scalar and tex.startswith("-") else 7 if scalar and r"\times" in tex else ATOM
+        return Bound(tex, precedence, value, formatter)
 
     # -- helpers ----------------------------------------------------------
     def value_of(self, node: ex.Node, scope: "_Scope") -> Value:
@@ -262,7 +277,10 @@ class TexPrinter:
 
     def _print_Index(self, node, scope, element):
         if self.substitute:
-            return self._bound_as_tuple(self._bound_value(self.value_of(node, scope)))
+            value = self.value_of(node, scope)
+            if element is not None and is_array(value) and value.ndim == 1:
+                value = value[element]
+            return self._bound_as_tuple(self._bound_value(value))
         container = self.print(node.value, scope, None)
         labels = []
         for index in node.indices:

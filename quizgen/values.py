@@ -190,9 +190,14 @@ def format_number(value: Value, decimals: int | None = None, sigfigs: int | None
     if decimals is not None or sigfigs is not None:
         return format_decimal(round_value(value, decimals=decimals, sigfigs=sigfigs))
     places = terminating_decimals(value)
-    if places is not None and places <= max_exact_decimals:
-        return format_decimal(round_value(value, decimals=places))
+    if places is not None and (places <= max_exact_decimals or _significant_digits(value, places) <= 4):
+        return format_decimal(round_value(value, decimals=places))  # 0.125 and 0.00000001 exactly
     return format_decimal(round_value(value, sigfigs=4))
+
+
+def _significant_digits(value: Value, places: int) -> int:
+    digits = str(abs(int(value * sympy.Integer(10) ** places)))
+    return len(digits.strip("0")) if digits.strip("0") else 1
 
 
 def is_exactly_shown(value: Value, decimals: int | None = None, sigfigs: int | None = None) -> bool:

@@ -75,7 +75,7 @@ CASES: dict[str, Case] = {
     # variables
     "variable_duplicate.yaml": Case("variables.K.name", "'K' is defined twice"),
     "variable_draw_and_value.yaml": Case("variables.K", "needs exactly one of 'draw'"),
-    "draw_not_distribution.yaml": Case("variables.K.draw", "must call one of choice, decimal, int, matrix, vector"),
+    "draw_not_distribution.yaml": Case("variables.K.draw", "must call one of choice, decimal, int, matrix, network, vector"),
     "draw_in_value.yaml": Case("variables.K.value", "'int' draws a random value; use it only in a variable's 'draw'"),
     # expressions
     "expr_syntax_error.yaml": Case("variables.H_out.value", "syntax error in 'floor((H - K) / 2 + 1'"),
