@@ -22,6 +22,7 @@ from .outputs import atomic_writer, progress
 from .records import dumps, variant_record
 from .render import render_text
 from .template import Template
+from .quality import assess, format_report
 from .validate import validate_bank
 from .values import exact
 
@@ -264,21 +265,43 @@ def _from_json(value: Any) -> Any:
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @click.option("--variants", type=click.IntRange(min=1), default=100, show_default=True, help="Variants drawn per template in the stress run.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--report", is_flag=True, help="Also print the quality report: distinct variants, rejected draws, answer ranges, nearest distractor, option positions.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Format of the report.")
 @click.pass_obj
-def validate_command(context: _Context, path: Path | None, variants: int, seed: int) -> None:
+def validate_command(context: _Context, path: Path | None, variants: int, seed: int, report: bool, output_format: str) -> None:
     """Check a question bank and report every problem at once.
 
     Checks each file's fields and expressions, runs each template's own tests,
     and draws many variants of each (constraints, answers, mistakes, steps).
+    With --report, prints the quality of each template and fails on a template
+    below its distinct-variant minimum, a distractor that rounds like the answer,
+    or failing tests.
 
     \b
     Example:
       quizgen validate
       quizgen validate my_bank/ --variants 500
+      quizgen validate --report
     """
     root = path or context.bank_path
     bank = load_bank(root, collect_errors=True)
     problems = [str(error) for error in bank.errors]
+    if report:
+        results = []
+        with progress(len(bank.templates), "Assessing") as bar:
+            for _, template in sorted(bank.templates.items()):
+                results.append(assess(template, samples=variants, seed=check_seed(seed)))
+                bar.update(1)
+        if output_format == "json":
+            click.echo(json.dumps([q.as_dict() for q in results], indent=2))
+        else:
+            click.echo(format_report(results))
+        problems += [f"{q.template}: {p}" for q in results for p in q.problems]
+        if problems:
+            for problem in problems:
+                click.echo(f"Problem: {problem}", err=True)
+            raise QuizgenError(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {len(bank.templates) + len(bank.errors)} template files")
+        return
     with progress(len(bank.templates), "Validating") as bar:
         problems += validate_bank(bank, variants, check_seed(seed), progress=lambda: bar.update(1))
     checked = len(bank.templates) + len(bank.errors)
@@ -548,7 +571,7 @@ def exam_build_command(context: _Context, spec_path: Path, out: Path, versions: 
       quizgen exam build examples/midterm.toml --out midterm --versions 3
       quizgen exam build examples/midterm.toml --out midterm --roster examples/roster.csv --shard 1/2
     """
-    from .exam import load_spec
+    from .exam import load_spec, shard
     from .exam_build import build_exam, papers_for
 
     spec = load_spec(spec_path, context.bank)
@@ -556,17 +579,12 @@ def exam_build_command(context: _Context, spec_path: Path, out: Path, versions: 
     mode, papers = papers_for(spec, versions, roster)
     part = _parse_shard(shard_text)
     seed = check_seed(seed if seed is not None else spec.seed)
-    total = len(papers) if part is None else part_size(papers, part)
+    total = len(shard(papers, *part) if part else papers)
     with progress(total, "Building papers") as bar:
         manifest = build_exam(spec, context.bank, papers, out, seed, mode, part, latex_pdf, jobs, progress=bar.update, tagged=tagged_pdf)
     built = len(manifest["papers"])
     click.echo(f"Wrote {out}: {built} paper{'s' if built != 1 else ''} and key{'s' if built != 1 else ''} (seed {seed}), {manifest['files']['all_papers']}, {manifest['files']['all_keys']}", err=True)
 
-
-def part_size(papers: list, part: tuple[int, int]) -> int:
-    from .exam import shard
-
-    return len(shard(papers, *part))
 
 # End of the exam block.
 # ---------------------------------------------------------------------------

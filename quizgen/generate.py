@@ -195,6 +195,11 @@ def _round(value: Value, spec: AnswerSpec) -> Any:
     return format_number(value, spec.decimals, spec.sigfigs)
 
 
+def _half_unit_in_last_place(value: Value, spec: AnswerSpec) -> Value:
+    """The default tolerance: a response marks right exactly when it rounds as the question says."""
+    return _unit_in_last_place(value, spec) / 2
+
+
 def _unit_in_last_place(value: Value, spec: AnswerSpec) -> Value:
     if spec.sigfigs is not None:
         if value == 0:
@@ -210,7 +215,7 @@ def _tolerance(value: Value, spec: AnswerSpec) -> Any:
     if spec.kind == "integer":
         return sympy.Integer(0)
     if spec.tolerance.value is None:
-        return _unit_in_last_place(value, spec)
+        return _half_unit_in_last_place(value, spec)
     if spec.tolerance.kind == "abs":
         return spec.tolerance.value
     return abs(spec.tolerance.value * value)
@@ -506,7 +511,7 @@ def generate(template: Template, count: int, seed: int, nice: bool = False, stat
 # ---------------------------------------------------------------------------
 # Counting the distinct variants a template can make
 
-_ENUMERATION_LIMIT = 200_000
+_ENUMERATION_LIMIT = 20_000
 
 
 def count_distinct(template: Template, nice: bool = False, limit: int = _ENUMERATION_LIMIT) -> tuple[int, bool]:
@@ -604,7 +609,11 @@ def worked_steps(variant: Variant) -> list[Step]:
     formats = {a.spec.name: a for a in variant.answers}
     formats_by_name = display_formats(template)
     steps: list[Step] = []
-    given = [f"{template.symbols.get(n) or default_symbol(n)} = {value_tex(env[n], formats_by_name.get(n, format_number))}" for n in template.draw_names if not _is_network(env[n])]
+    given = [
+        f"{template.symbols.get(v.name) or default_symbol(v.name)} = {value_tex(env[v.name], formats_by_name.get(v.name, format_number))}"
+        for v in template.variables
+        if v.is_draw and not _is_network(env[v.name]) and _shown(v, env)
+    ]
     if given:
         steps.append(Step("Identify the given values", r",\quad ".join(given)))
     for variable in template.variables:
@@ -629,9 +638,9 @@ def worked_steps(variant: Variant) -> list[Step]:
         shown = value_tex(value, formatter) if not isinstance(value, (str, list)) else r"\text{" + str(value) + "}"
         relation = "=" if isinstance(value, (str, list)) or is_exactly_shown(value, decimals, sigfigs) else r"\approx"
         parts = [lhs]
-        if symbolic != lhs:
+        if _squeezed(symbolic) not in (_squeezed(lhs), _squeezed(shown)):
             parts.append(symbolic)
-        if substituted not in (symbolic, shown):
+        if _squeezed(substituted) not in (_squeezed(symbolic), _squeezed(shown)):
             parts.append(substituted)
         tex = " = ".join(parts) + f" {relation} {shown}"
         steps.append(Step(variable.label or f"Compute {variable.name}", tex))
@@ -740,6 +749,11 @@ def _matching_variant(template: Template, seed: int, index: int, rng: np.random.
     answer = Answer(spec, matched, matched, sympy.Integer(0))
     steps = [Step(left, r"\text{" + left + r"} \;\rightarrow\; \text{" + right + "}") for left, right in matched]
     return _finish_table_variant(template, seed, index, context, note, seen, answer, [], [], steps)
+
+
+def _squeezed(tex: str) -> str:
+    """TeX without spaces, to see that two printed forms say the same thing."""
+    return "".join(tex.split())
 
 
 def _is_network(value: Value) -> bool:

@@ -15,7 +15,7 @@ from pylatexenc.latex2text import LatexNodes2Text
 _SIZING = re.compile(r"\\(left|right|big|Big|bigg|Bigg)(?![A-Za-z])")
 _WRAPPERS = re.compile(r"\\(operatorname|text|mathrm|mathit|mathbf)\{([^{}]*)\}")
 _MATRIX = re.compile(r"\\begin\{[bp]matrix\}(.*?)\\end\{[bp]matrix\}", re.S)
-_SIMPLE = re.compile(r"^-?[A-Za-z0-9.]+$|^\\[A-Za-z]+$")
+_SIMPLE = re.compile(r"^[A-Za-z0-9.]+$|^\\[A-Za-z]+$")
 
 
 @lru_cache(maxsize=1)

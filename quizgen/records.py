@@ -36,7 +36,7 @@ def _tolerance_fields(answer: Answer) -> dict[str, Any]:
     if answer.spec.kind == "integer":
         return {"type": "exact", "value": 0, "absolute": 0}
     if spec.value is None:
-        return {"type": "abs", "value": None, "absolute": absolute, "rule": "one unit in the last place shown"}
+        return {"type": "abs", "value": None, "absolute": absolute, "rule": "half a unit in the last place shown"}
     return {"type": spec.kind, "value": float(spec.value), "absolute": absolute}
 
 

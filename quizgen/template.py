@@ -90,7 +90,7 @@ class Constraint:
 @dataclass
 class Tolerance:
     kind: str  # "abs" or "rel"
-    value: Any  # exact sympy number, or None: one unit in the last place shown
+    value: Any  # exact sympy number, or None: half a unit in the last place shown
 
 
 @dataclass
@@ -320,7 +320,7 @@ def build_template(data: Any, source: str, path: Path | None, bank_root: Path | 
             reader.fail(f"{where}.draw", f"must call one of {', '.join(sorted(draws_names()))}, e.g. int(1, 5)")
         decimals = _optional_int(reader, item, "decimals", where, 0, 12)
         sigfigs = _optional_int(reader, item, "sigfigs", where, 1, 12)
-        show = item.get("show", not is_draw)
+        show = item.get("show", True)
         if isinstance(show, str):
             show = reader.expression(show, f"{where}.show", known | {name})
         elif not isinstance(show, bool):

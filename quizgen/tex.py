@@ -79,6 +79,11 @@ def value_tex(value: Value, format_scalar: Callable[[Value], str] = format_numbe
     return _scientific(format_scalar(value))
 
 
+def _has_conditional(node: ex.Node) -> bool:
+    """An 'a if c else b' formula is printed per element only for a scalar; on a vector it stays a named call."""
+    return isinstance(node, ex.Conditional) or any(_has_conditional(child) for child in node.children())
+
+
 @lru_cache(maxsize=None)
 def _signature(function: Callable) -> inspect.Signature:
     return inspect.signature(function)
@@ -311,7 +316,7 @@ class TexPrinter:
             if is_array(value) and value.ndim == 1:
                 value = value[element]
             return self._bound_as_tuple(self._bound_value(value) if self.substitute else Bound(self.print(node, scope, None)[0], ATOM, value))
-        if spec.expand is not None:
+        if spec.expand is not None and not (_has_conditional(spec.expand.root) and any(is_array(self.value_of(a, scope)) for a in node.args)):
             return self._print_expansion(node, spec, scope, element)
         special = getattr(self, "_call_" + name, None)
         if special is not None:
@@ -330,7 +335,8 @@ class TexPrinter:
             if parameter in arguments:
                 argument = arguments[parameter]
                 tex, precedence = self.print(argument, scope, None)
-                inner[parameter] = Bound(tex, precedence, _evaluator(argument)(values))
+                named = scope.get(argument.name) if isinstance(argument, ex.Name) else None
+                inner[parameter] = Bound(tex, precedence, _evaluator(argument)(values), named.formatter if named else None)
             elif info.default is not inspect.Parameter.empty:
                 default = exact(info.default) if not isinstance(info.default, str) else info.default
                 inner[parameter] = self._bound_value(default)
