@@ -457,7 +457,8 @@ def _build_export(context: _Context, template_ids, topic, exam_path, variants: i
         result = build(items, variants, seed, lambda: bar.update(1))
     for category in result.categories:
         if category.shortfall:
-            click.echo(f"Note: {category.template}: only {len(category.questions)} distinct variants (asked for {variants})", err=True)
+            made = len(category.questions)
+            click.echo(f"Note: {category.template}: only {made} distinct variant{'' if made == 1 else 's'} (asked for {variants})", err=True)
     return result, seed
 
 

@@ -234,7 +234,7 @@ def within(value: Value, target: Value, tolerance: Any) -> bool:
     difference = value - target
     if difference == 0:
         return True
-    return abs(to_decimal(difference, 30)) <= to_decimal(tolerance, 30)
+    return to_decimal(difference, 30).copy_abs() <= to_decimal(tolerance, 30)  # copy_abs: abs() would round to 28 digits
 
 
 def _check_shape(template: Template, spec: AnswerSpec, value: Value) -> str | None:
