@@ -1,0 +1,546 @@
+"""Moodle XML export: one question category per template, holding N distinct variants.
+
+A Moodle quiz then draws one variant at random per student, and Moodle marks it with
+quizgen's own rule, |response − exact| ≤ absolute tolerance (docs/json.md):
+
+* a single number → ``numerical``: the exact answer (to the 14 significant digits Moodle
+  keeps) at fraction 100 with the absolute tolerance (rounded up); each named mistake as
+  a fraction-0 answer carrying its feedback; a catch-all ``*``;
+* multiple choice and concept questions → ``multichoice`` (single answer, shuffled);
+* matching questions → ``matching``;
+* everything else (several answers, vectors, matrices) → ``cloze``, one NUMERICAL gap
+  per number with the same answers (but no ``*``: Moodle's cloze import stores it without
+  a tolerance), a matrix as a table of gaps. No template has a choice among several
+  answers, so there are no MULTICHOICE gaps; such an answer is refused with a RenderError.
+
+Questions are first built as plain data (:class:`MoodleCategory`, :class:`MoodleQuestion`),
+which the GIFT export (quizgen/gift.py) renders too; the XML itself comes from the Jinja
+templates in templates/moodle/. The rules of Moodle's importer
+(question/format/xml/format.php and qtype_multianswer's cloze parser) that this module
+relies on are pinned by tests/test_moodle.py.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal, localcontext
+from fractions import Fraction
+from functools import lru_cache
+from html import escape
+from typing import Any, Callable, Iterable, Iterator
+
+import jinja2
+import sympy
+from markupsafe import Markup
+
+from . import __version__
+from .errors import QuizgenError, RenderError, VariantError
+from .generate import Answer, MistakeValue, Variant, generate
+from .records import variant_record
+from .render import environment
+from .template import Template
+from .values import is_array, to_decimal
+
+DIGITS = 14  # significant digits written for a centre or tolerance: what Moodle keeps (PHP precision 14)
+PENALTIES = (1.0, 0.5, 0.3333333, 0.25, 0.2, 0.1, 0.0)  # the choices of Moodle's question form
+DEFAULT_PENALTY = 0.3333333
+IDNUMBER_LENGTH = 100  # question_bank_entries.idnumber is char(100)
+
+# Moodle's grade list (question_bank::fraction_options_full), as percentages: the importer
+# refuses any other fraction ("Grades do not match grade options").
+_RAW_FRACTIONS = (0.9, 0.8333333, 0.8, 0.75, 0.7, 0.6666667, 0.6, 0.5, 0.4, 0.3333333, 0.3, 0.25,
+                  0.2, 0.1666667, 0.1428571, 0.125, 0.1111111, 0.1, 0.05)
+ALLOWED_FRACTIONS = frozenset([0.0, 100.0] + [round(s * f * 100, 5) for f in _RAW_FRACTIONS for s in (1, -1)] + [-100.0])
+
+
+# ---------------------------------------------------------------------------
+# What one export holds, independent of the file format
+
+
+@dataclass
+class ExportItem:
+    """A template to export and the marks one of its questions is worth (an exam's points; None: 1)."""
+
+    template: Template
+    points: float | None = None
+    nice: bool = False  # only 'nice' variants (an exam section may ask for them)
+
+
+@dataclass
+class NumericAnswer:
+    """One numerical answer: Moodle accepts r when |r − value| ≤ tolerance (value '*' matches anything)."""
+
+    value: str
+    tolerance: str
+    fraction: int
+    feedback: str  # HTML
+    mistake: str | None = None  # the named mistake it recognises
+
+
+@dataclass
+class Choice:
+    text: str  # HTML
+    fraction: int
+    feedback: str  # HTML
+
+
+@dataclass
+class Gap:
+    """One blank of a cloze question: a NUMERICAL gap."""
+
+    answers: list[NumericAnswer]
+    weight: int = 1
+
+    def markup(self) -> str:
+        """The gap in Moodle's cloze syntax, e.g. ``{1:NUMERICAL:=18:0#Right~%0%17:0#...}``."""
+        parts = []
+        for answer in self.answers:
+            prefix = "=" if answer.fraction == 100 else f"%{answer.fraction}%"
+            parts.append(f"{prefix}{answer.value}:{answer.tolerance}#{cloze_escape(answer.feedback)}")
+        return "{" + f"{self.weight}:NUMERICAL:" + "~".join(parts) + "}"
+
+
+@dataclass
+class MoodleQuestion:
+    qtype: str  # "numerical", "multichoice", "matching" or "cloze"
+    name: str
+    idnumber: str
+    template: str
+    code: str
+    text: str  # HTML; for cloze it holds the gaps' markup
+    general_feedback: str  # HTML: the key and the worked solution
+    defaultgrade: float
+    penalty: float
+    answers: list[Any] = field(default_factory=list)  # numerical: NumericAnswer; multichoice: Choice
+    pairs: list[tuple[str, str]] = field(default_factory=list)  # matching: (left HTML, right plain text)
+    gaps: list[Gap] = field(default_factory=list)  # cloze
+    record: dict[str, Any] = field(default_factory=dict, repr=False)
+    variant: Variant | None = field(default=None, repr=False)
+
+
+@dataclass
+class MoodleCategory:
+    path: str  # $course$/top/quizgen/<topic>/<title>, with '/' inside a name doubled
+    idnumber: str
+    info: str  # HTML
+    template: str
+    questions: list[MoodleQuestion]
+    shortfall: int = 0  # variants asked for but not made (with allow_fewer)
+
+
+# ---------------------------------------------------------------------------
+# Numbers as Moodle reads them
+
+
+def decimal_text(value: Fraction, rounding: str = ROUND_HALF_EVEN) -> str:
+    """Positional decimal text of an exact value: whole numbers exactly, others to 14 significant digits.
+
+    Moodle stores an answer as a PHP float printed with 14 digits, so it keeps exactly what
+    is written here (and :func:`accepts` reproduces its test). Tolerances are written rounded
+    up (``ROUND_CEILING``): Moodle's interval then holds quizgen's, up to the centre's rounding
+    (a few parts in 10^14 of the answer).
+    """
+    if value.denominator == 1:
+        return str(value.numerator)
+    with localcontext() as context:
+        context.prec = DIGITS
+        context.rounding = rounding
+        number = Decimal(value.numerator) / Decimal(value.denominator)
+    text = format(number, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def tolerance_text(value: Fraction) -> str:
+    return decimal_text(value, ROUND_CEILING)
+
+
+def exact_fraction(value: Any) -> Fraction:
+    """A variant's exact scalar as a Fraction: rationals exactly, other reals (exp, sqrt, pi) to 60 digits."""
+    if isinstance(value, sympy.Rational):
+        return Fraction(int(value.p), int(value.q))
+    try:
+        return Fraction(to_decimal(value))
+    except (ValueError, TypeError, ArithmeticError) as error:
+        raise RenderError(f"{value} is not a real number ({error})") from None
+
+
+def _flat(value: Any) -> list[Any]:
+    """The elements of a scalar, vector or matrix (exact values or rounded strings), in reading order."""
+    if is_array(value):
+        return list(value.flat)
+    if isinstance(value, list):
+        return [item for part in value for item in _flat(part)]
+    return [value]
+
+
+def moodle_interval(value: str, tolerance: str) -> tuple[float, float]:
+    """The interval Moodle's qtype_numerical accepts for an answer (its 'nominal' tolerance, in floats)."""
+    centre, width = float(value), abs(float(tolerance))
+    epsilon = 1e-14  # 10 ** -ini_get('precision')
+    width = width + epsilon * max(width, abs(centre), epsilon)
+    return centre - width, centre + width
+
+
+def accepts(answer: NumericAnswer, response: str) -> bool:
+    """Whether Moodle's numerical grader matches ``response`` to this answer."""
+    if answer.value == "*":
+        return True
+    low, high = moodle_interval(answer.value, answer.tolerance)
+    return low <= float(response) <= high
+
+
+# ---------------------------------------------------------------------------
+# Text: prose with $...$ math → HTML for Moodle's MathJax filter
+
+_MATH = re.compile(r"\\\$|\$\$(.+?)\$\$|\$(.+?)\$", re.S)
+
+
+def prose_html(text: str, where: str = "text") -> str:
+    """Author prose with TeX in ``$...$``/``$$...$$`` as HTML: math in ``\\( \\)``/``\\[ \\]``, paragraphs at blank lines.
+
+    Everything is HTML-escaped (MathJax reads the decoded text, so ``a < b`` inside math survives).
+    """
+    paragraphs = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        out, position = [], 0
+        for match in _MATH.finditer(paragraph):
+            out.append(escape(paragraph[position:match.start()], quote=False))
+            if match.group(0) == r"\$":
+                out.append("$")
+            elif match.group(1) is not None:
+                out.append(r"\[" + escape(match.group(1).strip(), quote=False) + r"\]")
+            else:
+                out.append(r"\(" + escape(match.group(2), quote=False) + r"\)")
+            position = match.end()
+        rest = paragraph[position:]
+        if "$" in rest:
+            raise RenderError(f"{where}: unmatched '$' (math is written $...$ or $$...$$; a literal dollar is \\$)")
+        out.append(escape(rest, quote=False))
+        paragraphs.append("<p>" + "".join(out).strip() + "</p>")
+    return "\n".join(paragraphs)
+
+
+def math_html(tex: str) -> str:
+    """TeX (no delimiters) as inline math HTML."""
+    return r"\(" + escape(tex, quote=False) + r"\)"
+
+
+_CLOZE = str.maketrans({"&": "&amp;", "\\": "&#92;", "}": "\\}", "#": "\\#", "~": "&#126;"})
+
+
+def cloze_escape(html: str) -> str:
+    """HTML as Moodle's cloze parser wants it inside a gap (answer or feedback).
+
+    The parser ends an answer at ~ # } and a feedback at ~ } unless a backslash (or, for
+    the answer, '&') comes just before; it then entity-decodes the text and turns \\} and \\#
+    back into } and #. So, in one pass: '&' → '&amp;' (the decoding gives the HTML back),
+    '\\' → '&#92;' (a backslash of the text can then never escape anything), '}' → '\\}',
+    '#' → '\\#', '~' → '&#126;'.
+    """
+    return html.translate(_CLOZE)
+
+
+def cdata(text: str) -> Markup:
+    """A CDATA section that survives any text, ']]>' included (split across two sections)."""
+    return Markup("<![CDATA[" + str(text).replace("]]>", "]]]]><![CDATA[>") + "]]>")
+
+
+def category_name(text: str) -> str:
+    """A category name inside a path: Moodle splits paths at '/', and reads '//' as a slash."""
+    return " ".join(text.split()).replace("/", "//")
+
+
+def _number(value: float) -> str:
+    """A grade or penalty as Moodle writes it (0.3333333, 2.5, 1)."""
+    return f"{value:.7f}".rstrip("0").rstrip(".")
+
+
+@lru_cache(maxsize=None)
+def _environment(output_format: str) -> jinja2.Environment:
+    env = environment(output_format)
+    env.filters["cdata"] = cdata
+    env.filters["prose"] = lambda text: Markup(prose_html(text))
+    env.filters["math"] = lambda tex: Markup(math_html(tex))
+    env.filters["number"] = _number
+    return env
+
+
+# ---------------------------------------------------------------------------
+# Building the questions of one variant
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+class _MistakeFeedback:
+    """'Forgot the +1? The formula ends with +1: ...' in one paragraph, made once per mistake of a variant.
+
+    The text comes from the variant's record (rendered there once); a vector's mistake is
+    shown on each of its elements, so the HTML is kept.
+    """
+
+    def __init__(self, variant: Variant, record: dict[str, Any]):
+        self.source = variant.template.source
+        self.texts = {m["name"]: m["feedback"] for m in record["mistakes"]}
+        self.made: dict[str, str] = {}
+
+    def __call__(self, mistake: MistakeValue) -> str:
+        if mistake.name not in self.made:
+            text = self.texts.get(mistake.name)
+            body = prose_html(mistake.feedback if text is None else text, f"{self.source}: mistakes.{mistake.name}.feedback")
+            body = " ".join(body.removeprefix("<p>").removesuffix("</p>").replace("</p>\n<p>", "<br>").split())
+            self.made[mistake.name] = f"<p><strong>{escape(_first_upper(mistake.label))}?</strong> {body}</p>"
+        return self.made[mistake.name]
+
+
+def _key_tex(answer: dict[str, Any]) -> str:
+    rounded = answer["rounded"]
+    if answer["kind"] == "vector":
+        return r"\begin{bmatrix} " + " & ".join(rounded) + r" \end{bmatrix}"
+    if answer["kind"] == "matrix":
+        return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(row) for row in rounded) + r" \end{bmatrix}"
+    return str(rounded)
+
+
+def _numeric_answers(element: Element, feedback: _MistakeFeedback, catch_all: bool) -> list[NumericAnswer]:
+    """The right answer first (Moodle takes the first answer whose interval holds the response), then each mistake, then '*'.
+
+    A mistake's interval is its exact value ± the answer's tolerance, widened to reach its
+    rounded value (what a student who made it would type). A mistake whose rounded value
+    Moodle would already mark right is left out: it can never be reached.
+    """
+    right = NumericAnswer(decimal_text(element.exact), tolerance_text(element.tolerance), 100, _right_feedback(element.rounded, element.tolerance))
+    answers = [right]
+    for value, shown, mistake in element.mistakes:
+        if accepts(right, shown) or accepts(right, decimal_text(value)):
+            continue
+        centre = decimal_text(value)
+        reach = max(element.tolerance, abs(Fraction(shown) - Fraction(centre)))  # from the centre Moodle keeps
+        candidate = NumericAnswer(centre, tolerance_text(reach), 0, feedback(mistake), mistake.name)
+        if any(a.value == candidate.value and a.tolerance == candidate.tolerance for a in answers):
+            continue
+        answers.append(candidate)
+    if catch_all:
+        answers.append(NumericAnswer("*", "0", 0, "<p>Not right: compare your working with the worked solution.</p>"))
+    return answers
+
+
+def _right_feedback(rounded: str, tolerance: Fraction) -> str:
+    if tolerance == 0:
+        return f"<p>Right: {escape(rounded)}.</p>"
+    return f"<p>Right: {escape(rounded)} (answers within {escape(tolerance_text(tolerance))} of the exact value are accepted).</p>"
+
+
+@dataclass
+class Element:
+    """One number a student types: its exact value, the absolute tolerance, the key, and the named mistakes' values for it."""
+
+    exact: Fraction
+    tolerance: Fraction
+    rounded: str
+    mistakes: list[tuple[Fraction, str, MistakeValue]]
+
+
+def elements(variant: Variant, answer: Answer) -> list[Element]:
+    """The numbers of one answer (one for a scalar, one per element of a vector or matrix), in reading order."""
+    where = f"{variant.template.source}: answers.{answer.spec.name}"
+    try:
+        exact = [exact_fraction(v) for v in _flat(answer.value)]
+        tolerance = [exact_fraction(t) for t in _flat(answer.tolerance)] if is_array(answer.value) else [exact_fraction(answer.tolerance)]
+        mistakes = [(m, [exact_fraction(v) for v in _flat(m.value)], _flat(m.rounded)) for m in variant.mistakes if m.answer == answer.spec.name]
+    except RenderError as error:
+        raise RenderError(f"{where}: {error}") from None
+    rounded = _flat(answer.rounded)
+    return [
+        Element(exact[i], tolerance[i], str(rounded[i]), [(values[i], str(shown[i]), m) for m, values, shown in mistakes])
+        for i in range(len(exact))
+    ]
+
+
+def _numerical(question: MoodleQuestion, variant: Variant, feedback: _MistakeFeedback) -> None:
+    (element,) = elements(variant, variant.answers[0])
+    question.answers = _numeric_answers(element, feedback, catch_all=True)
+
+
+def _choice_html(record: dict[str, Any], option: dict[str, Any]) -> str:
+    """A word as text, a number (or vector) as math."""
+    if record["answers"][0]["kind"] == "choice":
+        return escape(option["rounded"], quote=False)
+    return math_html(option["tex"])
+
+
+def _multichoice(question: MoodleQuestion, variant: Variant, record: dict[str, Any], feedback: _MistakeFeedback) -> None:
+    for option, shown in zip(variant.options, record["options"]):
+        html = _choice_html(record, shown)
+        if option.correct:
+            question.answers.append(Choice(html, 100, "<p>Right.</p>"))
+        else:
+            question.answers.append(Choice(html, 0, feedback(option.source)))
+
+
+def _matching(question: MoodleQuestion, record: dict[str, Any], template: Template) -> None:
+    pairs = [(escape(left, quote=False), right) for left, right in record["answers"][0]["exact"]]
+    # Moodle's editing form wants at least 3 answers: add unused rows of the table as distractors.
+    used = {right for _, right in pairs}
+    for _, right in template.pairs:
+        if len({r for _, r in pairs}) >= 3:
+            break
+        if right not in used:
+            pairs.append(("", right))
+            used.add(right)
+    question.pairs = pairs
+
+
+def _cloze(question: MoodleQuestion, variant: Variant, record: dict[str, Any], feedback: _MistakeFeedback) -> None:
+    template = variant.template
+    parts = []
+    for answer, shown in zip(variant.answers, record["answers"]):
+        if answer.spec.kind not in ("integer", "number", "vector", "matrix"):
+            raise RenderError(f"{template.source}: answers.{answer.spec.name}: a {answer.spec.kind} answer cannot be a cloze gap")
+        gaps = [Gap(_numeric_answers(element, feedback, catch_all=False)) for element in elements(variant, answer)]
+        question.gaps.extend(gaps)
+        markup = [Markup(gap.markup()) for gap in gaps]
+        if answer.spec.kind == "matrix":
+            columns = answer.value.shape[1]
+            rows = [markup[i:i + columns] for i in range(0, len(markup), columns)]
+        else:
+            rows = [markup]
+        parts.append({"label": shown["label"], "kind": shown["kind"], "unit": shown["unit"], "rows": rows})
+    body = _environment("moodle").get_template("cloze.html.j2").render(text=Markup(_protect_braces(prose_html(record["text"], f"{template.source}: text"))), parts=parts, code=record["code"])
+    question.text = body.strip()
+
+
+def _protect_braces(html: str) -> str:
+    """'{' as '&#123;' in the prose of a cloze question, so no TeX group can look like a gap to Moodle.
+
+    MathJax reads the decoded text, so the math is unchanged.
+    """
+    return html.replace("{", "&#123;")
+
+
+def _question_type(record: dict[str, Any]) -> str:
+    kind = record["kind"]
+    if kind in ("multichoice", "concept"):
+        return "multichoice"
+    if kind == "matching":
+        return "matching"
+    answers = record["answers"]
+    if len(answers) == 1 and answers[0]["kind"] in ("integer", "number"):
+        return "numerical"
+    return "cloze"
+
+
+def _idnumber(template_id: str, code: str) -> str:
+    """Stable and unique: the template id and the variant code (a long id keeps its tail and a checksum)."""
+    text = f"{template_id}:{code}"
+    if len(text) <= IDNUMBER_LENGTH:
+        return text
+    import zlib
+
+    tail = f"~{zlib.crc32(template_id.encode()):08x}:{code}"
+    return template_id[: IDNUMBER_LENGTH - len(tail)] + tail
+
+
+def build_question(variant: Variant, points: float = 1.0, penalty: float = DEFAULT_PENALTY, record: dict[str, Any] | None = None) -> MoodleQuestion:
+    """The Moodle question of one variant, built from its JSON record (the truth every output shares)."""
+    template = variant.template
+    record = variant_record(variant) if record is None else record
+    qtype = _question_type(record)
+    general = _environment("moodle").get_template("solution.html.j2").render(v=record, key=[(a, _key_tex(a)) for a in record["answers"]])
+    question = MoodleQuestion(
+        qtype=qtype,
+        name=f"{template.title} ({record['code']})",
+        idnumber=_idnumber(template.id, record["code"]),
+        template=template.id,
+        code=record["code"],
+        text=prose_html(record["text"], f"{template.source}: text") + f'\n<p><small>Variant {escape(record["code"])}</small></p>',
+        general_feedback=general.strip(),
+        defaultgrade=points,
+        penalty=penalty,
+        record=record,
+        variant=variant,
+    )
+    feedback = _MistakeFeedback(variant, record)
+    if qtype == "numerical":
+        _numerical(question, variant, feedback)
+    elif qtype == "multichoice":
+        _multichoice(question, variant, record, feedback)
+    elif qtype == "matching":
+        _matching(question, record, template)
+    else:
+        _cloze(question, variant, record, feedback)
+        question.defaultgrade = float(sum(gap.weight for gap in question.gaps))  # Moodle takes a cloze's mark from its gaps
+    return question
+
+
+def _variants(template: Template, count: int, seed: int, nice: bool, allow_fewer: bool) -> Iterator[Variant]:
+    produced = 0
+    try:
+        for variant in generate(template, count, seed, nice):
+            produced += 1
+            yield variant
+    except VariantError:
+        if not allow_fewer or produced == 0:
+            raise
+
+
+def build_categories(items: Iterable[ExportItem], count: int, seed: int, penalty: float = DEFAULT_PENALTY, allow_fewer: bool = False, progress: Callable[[], None] | None = None) -> list[MoodleCategory]:
+    """One category per template, holding ``count`` distinct variants (fewer only with ``allow_fewer``)."""
+    if penalty not in PENALTIES:
+        raise QuizgenError(f"penalty={penalty} must be one of Moodle's choices: {', '.join(f'{p:g}' for p in PENALTIES)}")
+    categories = []
+    for item in items:
+        points = 1.0 if item.points is None else item.points
+        if not (math.isfinite(points) and points > 0):
+            raise QuizgenError(f"{item.template.id}: points={item.points} must be a positive number")
+        template = item.template
+        questions = []
+        for variant in _variants(template, count, seed, item.nice, allow_fewer):
+            questions.append(build_question(variant, points, penalty))
+            if progress:
+                progress()
+        path = "/".join(["$course$", "top", "quizgen", category_name(template.topic), category_name(template.title)])
+        info = f"<p>{len(questions)} variants of the quizgen template <code>{escape(template.id)}</code> (seed {seed}): add a random question from this category to a quiz to give each student one of them.</p>"
+        if any(q.qtype == "cloze" for q in questions):
+            info += "\n<p>Each blank is worth 1 mark: Moodle takes a cloze question's mark from its blanks."
+            if item.points is not None:
+                info += f" The exam gives this question {_number(points)} points: set the quiz slot's maximum mark to {_number(points)}."
+            info += "</p>"
+        categories.append(MoodleCategory(path, f"quizgen:{template.id}"[:IDNUMBER_LENGTH], info, template.id, questions, count - len(questions)))
+    return categories
+
+
+# ---------------------------------------------------------------------------
+# The XML file
+
+
+def render_moodle_xml(categories: list[MoodleCategory], seed: int) -> str:
+    """The Moodle XML file, checked by an XML parser before it is returned."""
+    env = _environment("moodle")
+    text = env.get_template("quiz.xml.j2").render(categories=categories, version=__version__, seed=seed)
+    try:
+        root = ElementTree.fromstring(text.encode("utf-8"))
+    except ElementTree.ParseError as error:
+        raise RenderError(f"the Moodle XML does not parse ({error})") from None
+    expected = sum(1 + len(c.questions) for c in categories)
+    if root.tag != "quiz" or len(root.findall("question")) != expected:
+        raise RenderError(f"the Moodle XML holds {len(root.findall('question'))} <question> elements, expected {expected}")
+    return text
+
+
+@dataclass
+class MoodleExport:
+    text: str
+    categories: list[MoodleCategory]
+
+
+def export_moodle(items: list[ExportItem], count: int, seed: int, penalty: float = DEFAULT_PENALTY, allow_fewer: bool = False, progress: Callable[[], None] | None = None) -> MoodleExport:
+    """The Moodle XML text of N variants of each template, and the categories it holds."""
+    categories = build_categories(items, count, seed, penalty, allow_fewer, progress)
+    return MoodleExport(render_moodle_xml(categories, seed), categories)
