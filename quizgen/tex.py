@@ -293,6 +293,8 @@ class TexPrinter:
                 labels.append(str(int(index.value) + 1))
             elif isinstance(index, ex.Slice):
                 labels.append(":")
+            elif isinstance(index, ex.Binary) and index.op is ast.Sub and isinstance(index.right, ex.Number) and index.right.value == 1:
+                labels.append(self.print(index.left, scope, None)[0])  # r - 1 (0-based) is row r
             else:
                 labels.append(self.print(index, scope, None)[0] + "+1")
         base = container[0] if container[1] == ATOM and "_" not in container[0] else rf"\left({container[0]}\right)"

@@ -42,8 +42,13 @@ BANK = Path(__file__).resolve().parents[1] / "question_bank"
 WANTED = 300
 SEEDS_WHEN_SMALL = (2026, 7, 99)
 
-torch.set_grad_enabled(False)
-torch.set_num_threads(1)  # many tiny operations: threads only add overhead
+
+
+@pytest.fixture(autouse=True)
+def _no_autograd():
+    """Shapes and counts need no gradients; scoped to this file so other files' autograd still works."""
+    with torch.no_grad():
+        yield
 
 
 def _load(template_id: str):
