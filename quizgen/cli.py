@@ -555,10 +555,9 @@ def _parse_shard(text: str | None) -> tuple[int, int] | None:
 @click.option("--seed", type=int, default=None, help="Seed of the exam [default: the spec's 'seed'].")
 @click.option("--shard", "shard_text", metavar="K/N", default=None, help="Build only the K-th of N slices of the papers (split a large course across machines).")
 @click.option("--latex-pdf", is_flag=True, help="Also compile the LaTeX sources with pdflatex (two passes); needs pdflatex on PATH.")
-@click.option("--tagged-pdf", is_flag=True, help="Accessible (tagged) PDFs for screen readers; Typst takes about six times longer.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes [default: one per core].")
 @click.pass_obj
-def exam_build_command(context: _Context, spec_path: Path, out: Path, versions: int | None, roster: Path | None, seed: int | None, shard_text: str | None, latex_pdf: bool, tagged_pdf: bool, jobs: int | None) -> None:
+def exam_build_command(context: _Context, spec_path: Path, out: Path, versions: int | None, roster: Path | None, seed: int | None, shard_text: str | None, latex_pdf: bool, jobs: int | None) -> None:
     """Build exam papers and answer keys (PDF via Typst, plus LaTeX sources) and a manifest.
 
     For each version or student: paper-X.pdf, key-X.pdf, latex/paper-X.tex and
@@ -582,7 +581,7 @@ def exam_build_command(context: _Context, spec_path: Path, out: Path, versions: 
     seed = check_seed(seed if seed is not None else spec.seed)
     total = len(shard(papers, *part) if part else papers)
     with progress(total, "Building papers") as bar:
-        manifest = build_exam(spec, context.bank, papers, out, seed, mode, part, latex_pdf, jobs, progress=bar.update, tagged=tagged_pdf)
+        manifest = build_exam(spec, context.bank, papers, out, seed, mode, part, latex_pdf, jobs, progress=bar.update)
     built = len(manifest["papers"])
     click.echo(f"Wrote {out}: {built} paper{'s' if built != 1 else ''} and key{'s' if built != 1 else ''} (seed {seed}), {manifest['files']['all_papers']}, {manifest['files']['all_keys']}", err=True)
 

@@ -1,0 +1,85 @@
+"""Benchmark: papers+keys per second for the example midterm and a 40-student roster.
+
+Prints numbers; asserts nothing. Target: at least 20 papers+keys per second with Typst on
+a 2-core machine (each student's paper and key count as two). Loading the bank and the
+spec happens once, before the clock starts, as in one `quizgen exam build` run; the
+clock covers making every variant, the Typst PDFs, the LaTeX sources, the combined PDFs
+and the manifest. With pdflatex on PATH it also times `--latex-pdf` (two pdflatex passes
+per document) on the first --latex-students students.
+
+    python bench/bench_exam.py [--students 40] [--jobs 2] [--latex-students 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from quizgen.bank import load_bank  # noqa: E402
+from quizgen.exam import load_roster, load_spec  # noqa: E402
+from quizgen.exam_build import build_exam  # noqa: E402
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the workers, pdflatex)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed_build(spec, bank, papers, jobs: int, latex_pdf: bool = False) -> tuple[float, float, int]:
+    """Wall seconds and CPU seconds to build ``papers`` into a fresh folder, and the bytes written."""
+    with tempfile.TemporaryDirectory(prefix="quizgen-bench-") as folder:
+        start, cpu = time.perf_counter(), cpu_seconds()
+        build_exam(spec, bank, papers, Path(folder), mode="roster", latex_pdf=latex_pdf, workers=jobs)
+        seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+        size = sum(f.stat().st_size for f in Path(folder).rglob("*") if f.is_file())
+    return seconds, cpu, size
+
+
+def report(name: str, documents: int, seconds: float, cpu: float, jobs: int, extra: str = "") -> None:
+    """Measured rate, and the rate the same CPU time gives when ``jobs`` cores are free (others' load excluded)."""
+    idle = documents / max(cpu / jobs, seconds / 50)
+    print(f"{name:9s} {documents} papers+keys in {seconds:.2f} s = {documents / seconds:.1f} papers+keys/s measured; "
+          f"{cpu:.1f} CPU-s, so {idle:.1f} papers+keys/s on {jobs} free cores{extra}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=40, help="students of examples/roster.csv to build (at most 40)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
+    parser.add_argument("--latex-students", type=int, default=40, help="students for the pdflatex run (0: skip it)")
+    arguments = parser.parse_args()
+
+    start = time.perf_counter()
+    bank = load_bank()
+    spec = load_spec(ROOT / "examples" / "midterm.toml", bank)
+    roster = load_roster(ROOT / "examples" / "roster.csv")[: arguments.students]
+    print(f"setup: bank ({len(bank.templates)} templates) and spec loaded in {time.perf_counter() - start:.2f} s")
+    load = os.getloadavg()[0]
+    print(f"machine: {os.cpu_count()} cores, load average {load:.1f} before the run (numbers are lower on a busy machine)")
+
+    documents = 2 * len(roster)
+    seconds, cpu, size = timed_build(spec, bank, roster, arguments.jobs)
+    report("typst:", documents, seconds, cpu, arguments.jobs, f" ({size / 1e6:.1f} MB written; target >= 20/s on 2 cores)")
+
+    if arguments.latex_students <= 0:
+        return
+    if not shutil.which("pdflatex"):
+        print("pdflatex: not on PATH, skipped")
+        return
+    subset = roster[: arguments.latex_students]
+    seconds, cpu, _ = timed_build(spec, bank, subset, arguments.jobs, latex_pdf=True)
+    report("pdflatex:", 2 * len(subset), seconds, cpu, arguments.jobs, " (Typst PDFs too, plus two pdflatex passes per LaTeX document)")
+
+
+if __name__ == "__main__":
+    main()

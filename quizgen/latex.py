@@ -1,0 +1,166 @@
+"""LaTeX source of a paper and its key (the ``exam`` class and amsmath), for instructors who edit in LaTeX.
+
+The templates in ``templates/latex/`` use Jinja with delimiters that cannot collide with
+TeX (``((* *))`` and ``((( )))``, as nbconvert does). Text is escaped with pylatexenc;
+math is the bank's own TeX, which amsmath typesets as written. ``compile_pdf`` runs
+pdflatex twice (the second pass fills in "page X of Y") with a fixed date, so its
+output is reproducible too.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from . import prose
+from .errors import QuizgenError, RenderError
+from .outputs import atomic_write_bytes
+from .resources import templates_dir
+
+PDFLATEX_TIMEOUT = 120  # seconds per pass
+
+# Characters pdflatex's default (OT1) fonts lack, as math; the rest is pylatexenc's defaults.
+_MATH_CHARACTERS = {
+    "×": r"\ensuremath{\times}", "→": r"\ensuremath{\rightarrow}", "←": r"\ensuremath{\leftarrow}", "·": r"\ensuremath{\cdot}",
+    "≈": r"\ensuremath{\approx}", "≤": r"\ensuremath{\leq}", "≥": r"\ensuremath{\geq}", "≠": r"\ensuremath{\neq}",
+    "−": r"\ensuremath{-}", "±": r"\ensuremath{\pm}", "∑": r"\ensuremath{\sum}", "√": r"\ensuremath{\surd}",
+    "—": "---", "–": "--", "\u201c": "``", "\u201d": "''", "\u2018": "`", "\u2019": "'",
+}
+
+
+@lru_cache(maxsize=1)
+def _encoder():
+    from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
+
+    rules = [UnicodeToLatexConversionRule(rule_type=RULE_DICT, rule={ord(c): tex for c, tex in _MATH_CHARACTERS.items()}), "defaults"]
+    return (
+        UnicodeToLatexEncoder(conversion_rules=rules, replacement_latex_protection="braces-after-macro", unknown_char_policy="replace"),
+        UnicodeToLatexEncoder(conversion_rules=rules, non_ascii_only=True, replacement_latex_protection="braces-after-macro", unknown_char_policy="replace"),
+    )
+
+
+_PLAIN = re.compile(r"^[A-Za-z0-9 .,;:!?()'/+=*@<>|-]*$")
+
+
+@lru_cache(maxsize=16384)
+def escape(text: Any) -> str:
+    """Plain text as LaTeX: special characters escaped, non-ASCII characters as LaTeX macros."""
+    text = str(text)
+    return text if _PLAIN.match(text) else _encoder()[0].unicode_to_latex(text)
+
+
+@lru_cache(maxsize=16384)
+def math(tex: str) -> str:
+    """The bank's TeX math, with any non-ASCII character spelled as a macro for pdflatex."""
+    return tex if tex.isascii() else _encoder()[1].unicode_to_latex(tex)
+
+
+def segments(items: list[prose.Segment]) -> str:
+    parts = []
+    for kind, body in items:
+        if kind == "text":
+            parts.append(escape(body))
+        elif kind == "display":
+            parts.append(r"\[ " + math(body) + r" \]")
+        else:
+            parts.append("$" + math(body) + "$")
+    return "".join(parts)
+
+
+def paragraphs(text: str | None) -> str:
+    return "\n\n".join(segments(paragraph) for paragraph in prose.paragraphs(text))
+
+
+def label(text: str | None) -> str:
+    return segments(prose.label(text))
+
+
+def step(tex: str) -> str:
+    """A worked step: given values inline (they wrap), a long chain as align*, else one displayed line."""
+    shape, pieces = prose.step_shape(tex)
+    if shape == "list":
+        return ", \\quad ".join("$" + math(piece) + "$" for _, piece in pieces)
+    if shape == "line":
+        return r"\[ " + math(tex) + r" \]"
+    lines = [f"{math(pieces[0][1])} &{pieces[1][0]} {math(pieces[1][1])}"]
+    lines += [f"&{separator} {math(piece)}" for separator, piece in pieces[2:]]
+    return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+
+
+def answer_boxes(rounded: Any) -> str:
+    """Blank boxes shaped like the answer: one, a row (vector) or a grid (matrix), in brackets."""
+    shape = [] if not isinstance(rounded, list) else ([len(rounded), len(rounded[0])] if rounded and isinstance(rounded[0], list) else [len(rounded)])
+    box = r"\fbox{\rule{0pt}{0.5cm}\hspace{%s}}"
+    if not shape:
+        return box % "3cm"
+    rows, columns = (1, shape[0]) if len(shape) == 1 else shape
+    width = "1.4cm" if columns > 4 else "1.9cm"
+    body = r" \\[2pt] ".join(" & ".join([r"\text{" + box % width + "}"] * columns) for _ in range(rows))
+    return r"$\left[\begin{array}{" + "c" * columns + "}" + body + r"\end{array}\right]$"
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The LaTeX Environment: TeX-safe delimiters, StrictUndefined, filters for text, math and steps."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir() / "latex")),
+        block_start_string="((*", block_end_string="*))",
+        variable_start_string="(((", variable_end_string=")))",
+        comment_start_string="((=", comment_end_string="=))",
+        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True,
+        trim_blocks=True, lstrip_blocks=True,
+    )
+    env.filters.update(
+        escape=escape, math=math, paragraphs=paragraphs, label=label, step=step, boxes=answer_boxes,
+        rounded=lambda value: math(prose.rounded_tex(value)),
+    )
+    return env
+
+
+def render_latex(document: dict[str, Any], mode: str) -> str:
+    """The LaTeX source of the paper (mode "paper") or the key (mode "key") of one paper document."""
+    template = environment().get_template(f"{mode}.tex.j2")
+    return template.render(exam=document["exam"], paper=document["paper"], questions=document["questions"])
+
+
+# ---------------------------------------------------------------------------
+# Compiling with pdflatex
+
+
+def pdflatex() -> str:
+    """The pdflatex on PATH, or a QuizgenError that says how to get one."""
+    found = shutil.which("pdflatex")
+    if not found:
+        raise QuizgenError("--latex-pdf needs pdflatex on PATH (e.g. apt-get install texlive-latex-base texlive-latex-recommended texlive-latex-extra); the Typst PDFs need no TeX")
+    return found
+
+
+def compile_pdf(source: str, target: Path, day: datetime.date | None = None) -> None:
+    """Compile LaTeX source to ``target`` with two pdflatex passes; a RenderError quotes the first LaTeX error."""
+    program = pdflatex()
+    epoch = int(datetime.datetime(*(day.timetuple()[:3] if day else (2000, 1, 1)), tzinfo=datetime.timezone.utc).timestamp())
+    environment_variables = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch), "FORCE_SOURCE_DATE": "1"}
+    with tempfile.TemporaryDirectory(prefix="quizgen-latex-") as folder:
+        (Path(folder) / "exam.tex").write_text(source, encoding="utf-8")
+        for _ in range(2):
+            try:
+                result = subprocess.run(
+                    [program, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "exam.tex"],
+                    cwd=folder, env=environment_variables, stdin=subprocess.DEVNULL, capture_output=True, timeout=PDFLATEX_TIMEOUT,
+                )
+            except subprocess.TimeoutExpired:
+                raise RenderError(f"{target.name}: pdflatex took longer than {PDFLATEX_TIMEOUT} s") from None
+            if result.returncode != 0:
+                log = result.stdout.decode("utf-8", "replace")
+                error = re.search(r"^! (.*)$", log, re.M)
+                raise RenderError(f"{target.name}: pdflatex failed: {error.group(1) if error else 'see the LaTeX log'} (source: {target.with_suffix('.tex').name})")
+        atomic_write_bytes(target, (Path(folder) / "exam.pdf").read_bytes())

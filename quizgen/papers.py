@@ -1,0 +1,173 @@
+"""Paper and key PDFs with Typst (PyPI's ``typst``: the compiler is inside the wheel, no TeX needed).
+
+One static template, ``templates/typst/exam.typ``, receives the paper as JSON through
+``sys_inputs``: prose is split here into text and math segments, and TeX math is
+converted to Typst math (``quizgen.texmath``), so the template shows text as plain
+strings and never has to escape anything. Fonts are the ones bundled with typst (New
+Computer Modern) and system fonts are ignored, and the PDF's timestamp is fixed (the
+exam's date), so the same paper gives the same bytes on any machine.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from functools import lru_cache
+from typing import Any
+
+from . import prose
+from .errors import RenderError
+from .prose import rounded_tex
+from .resources import templates_dir
+from .texmath import tex_to_typst
+
+_FIXED_TIME = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+# ---------------------------------------------------------------------------
+# From the paper document (quizgen.exam.paper_document) to the template's data
+
+
+_MATRIX = re.compile(r'mat\(delim: "\[", ([^()]*)\)')
+_MAY_BE_WIDE = 45  # characters of Typst math (a matrix counted by its longest row) worth measuring against the line
+
+
+def may_be_wide(code: str) -> bool:
+    """Whether a displayed equation might not fit the line: only those are measured (and shrunk), which is slow."""
+    narrow = _MATRIX.sub(lambda m: max(m.group(1).split(";"), key=len), code)
+    return max(len(line.replace(" ", "")) for line in narrow.split("\\\n")) > _MAY_BE_WIDE
+
+
+_TALL = re.compile(r"/|sqrt\(|root\(|mat\(|frac\(|sum_|prod_|binom\(")
+
+
+def is_tall(code: str) -> bool:
+    """Whether inline math stands taller than a line (fractions, roots, sums, matrices): its lines are spaced by its real height."""
+    return bool(_TALL.search(code))
+
+
+def _segments(segments: list[prose.Segment]) -> list[dict[str, Any]]:
+    """{"t": text} or {"m": Typst math, "b": displayed?, "w": may be too wide?, "h": tall inline math?}: what the template's ``inline`` shows."""
+    result: list[dict[str, Any]] = []
+    for kind, body in segments:
+        if kind == "text":
+            result.append({"t": body})
+        else:
+            code = tex_to_typst(body)
+            result.append({"m": code, "b": kind == "display", "w": kind == "display" and may_be_wide(code), "h": kind != "display" and is_tall(code)})
+    return result
+
+
+def paragraphs(text: str | None) -> list[list[dict[str, Any]]]:
+    return [_segments(paragraph) for paragraph in prose.paragraphs(text)]
+
+
+def label(text: str | None) -> list[dict[str, Any]]:
+    return _segments(prose.label(text))
+
+
+def step_data(step: dict[str, str]) -> dict[str, Any]:
+    """A worked step: given values flow and wrap; a long chain of equalities gets one relation per aligned line."""
+    shape, pieces = prose.step_shape(step["tex"])
+    if shape == "list":
+        return {"label": label(step["label"]), "list": True, "items": [tex_to_typst(piece) for _, piece in pieces]}
+    if shape == "line":
+        code = tex_to_typst(step["tex"])
+        return {"label": label(step["label"]), "list": False, "math": code, "wide": may_be_wide(code)}
+    relation = {"=": "=", r"\approx": "approx"}
+    lines = [f"{tex_to_typst(pieces[0][1])} &{relation[pieces[1][0]]} {tex_to_typst(pieces[1][1])}"]
+    lines += [f"&{relation[separator]} {tex_to_typst(piece)}" for separator, piece in pieces[2:]]
+    code = " \\\n".join(lines)
+    return {"label": label(step["label"]), "list": False, "math": code, "wide": may_be_wide(code)}
+
+
+def shape_of(value: Any) -> list[int]:
+    """[] for a number, [n] for a vector, [rows, columns] for a matrix: the answer boxes to draw."""
+    if isinstance(value, list):
+        if value and isinstance(value[0], list):
+            return [len(value), len(value[0])]
+        return [len(value)]
+    return []
+
+
+def _answer(answer: dict[str, Any], question: dict[str, Any]) -> dict[str, Any]:
+    data = dict(answer)
+    data["label"] = label(answer["label"])
+    if answer["kind"] == "matching":
+        data["text"] = ",  ".join(f"{i + 1} → {pair['label']}" for i, pair in enumerate(question["matching"]["key"]))
+        data["math"] = ""
+    elif answer["kind"] == "choice":
+        data["math"] = tex_to_typst(r"\text{" + answer["rounded"] + "}")
+    else:
+        data["math"] = tex_to_typst(rounded_tex(answer["rounded"]))
+    data["shape"] = shape_of(answer["rounded"])
+    return data
+
+
+def typst_data(document: dict[str, Any], mode: str) -> dict[str, Any]:
+    """The JSON the Typst template reads: the paper document with prose split and math converted."""
+    exam, paper = document["exam"], document["paper"]
+    digits = exam["id_digits"]
+    key = paper["key"] if paper["kind"] == "student" else ""
+    questions = []
+    for q in document["questions"]:
+        question = {
+            "number": q["number"], "points": q["points"], "code": q["code"], "template": q["template"],
+            "kind": q["kind"], "working_space": q["working_space"], "text": paragraphs(q["text"]),
+            "options": [{"label": o["label"], "correct": o["correct"], "mistake_label": label(o["mistake_label"]), "math": tex_to_typst(o["tex"])} for o in q["options"]],
+            "matching": q["matching"],
+            "answers": [_answer(a, q) for a in q["answers"]],
+        }
+        if mode == "key":
+            question["steps"] = [step_data(s) for s in q["steps"]]
+            question["solution"] = paragraphs(q["solution"]) if q["solution"] else None
+            question["mistakes"] = [
+                {"label": label(m["label"]), "answer_label": label(m["answer_label"]), "math": tex_to_typst(rounded_tex(m["rounded"]))} for m in q["mistakes"]
+            ]
+        questions.append(question)
+    return {
+        "mode": mode,
+        "exam": {**exam, "instructions": [paragraphs(p) for p in exam["instructions"]]},
+        "paper": {**paper, "id_chars": list(key.ljust(digits))[: max(digits, len(key))]},
+        "questions": questions,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Compiling
+
+
+def typst_started() -> bool:
+    """Whether this process has run Typst: its thread pool does not survive a fork, so workers must then be spawned."""
+    return _compiler.cache_info().currsize > 0
+
+
+@lru_cache(maxsize=1)
+def _compiler():
+    """One compiler per process: Typst keeps the parsed template and laid-out fonts between papers."""
+    import typst
+
+    folder = templates_dir() / "typst"
+    return typst.Compiler(input=str(folder / "exam.typ"), root=str(folder), ignore_system_fonts=True)
+
+
+def timestamp(day: datetime.date | None) -> datetime.datetime:
+    """The PDFs' fixed creation time: the exam's date at midnight UTC, else 2000-01-01."""
+    if day is None:
+        return _FIXED_TIME
+    return datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.timezone.utc)
+
+
+def render_pdf(document: dict[str, Any], mode: str, day: datetime.date | None = None) -> bytes:
+    """The paper (mode "paper") or key (mode "key") of one paper document, as a tagged (accessible) PDF."""
+    import typst
+
+    data = json.dumps(typst_data(document, mode), ensure_ascii=False, allow_nan=False)
+    try:
+        pdf = _compiler().compile(format="pdf", sys_inputs={"data": data}, timestamp=timestamp(day))
+    except typst.TypstError as error:
+        raise RenderError(f"{document['paper']['heading']}: Typst cannot typeset the {mode}: {error.message}") from None
+    if not pdf or not pdf.startswith(b"%PDF-"):
+        raise RenderError(f"{document['paper']['heading']}: Typst produced no PDF for the {mode}")
+    return pdf

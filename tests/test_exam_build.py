@@ -1,0 +1,244 @@
+"""`quizgen exam build` end to end: the PDFs (read back with pypdf), the manifest, determinism, shards, errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from exam_support import REPO, ROSTER, SPEC, flat, make_small_bank, pdf_pages
+
+from quizgen.cli import cli
+
+
+@pytest.fixture(autouse=True)
+def no_bank_from_environment(monkeypatch):
+    monkeypatch.delenv("QUIZGEN_BANK", raising=False)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """A small bank, a spec and a roster, and one build of three versions shared by the read-only tests."""
+    folder = tmp_path_factory.mktemp("exam")
+    bank = make_small_bank(folder / "bank")
+    (folder / "exam.toml").write_text(SPEC, encoding="utf-8")
+    (folder / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    result = build(bank, folder / "exam.toml", folder / "versions", "--versions", "3")
+    assert result.exit_code == 0, result.output
+    return folder, bank
+
+
+def build(bank: Path, spec: Path, out: Path, *options: str):
+    return CliRunner().invoke(cli, ["--bank", str(bank), "exam", "build", str(spec), "--out", str(out), *options])
+
+
+def manifest_of(out: Path, name: str = "manifest.json") -> dict:
+    return json.loads((out / name).read_text(encoding="utf-8"))
+
+
+def test_every_file_is_written(setup):
+    folder, _ = setup
+    out = folder / "versions"
+    names = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    expected = {"manifest.json", "all-papers.pdf", "all-keys.pdf"}
+    for version in "ABC":
+        expected |= {f"paper-{version}.pdf", f"key-{version}.pdf", f"latex/paper-{version}.tex", f"latex/key-{version}.tex"}
+    assert names == expected
+    assert not [p for p in out.rglob(".*")], "no temporary files left behind"
+
+
+def test_the_manifest_names_seed_bank_and_every_question(setup):
+    folder, bank = setup
+    from quizgen.bank import load_bank
+
+    manifest = manifest_of(folder / "versions")
+    assert manifest["schema"] == "quizgen.exam-manifest/1"
+    assert manifest["seed"] == 7
+    assert manifest["bank_fingerprint"] == load_bank(bank).fingerprint
+    assert [p["key"] for p in manifest["papers"]] == ["A", "B", "C"]
+    for paper in manifest["papers"]:
+        assert [q["number"] for q in paper["questions"]] == list(range(1, 7))
+        for question in paper["questions"]:
+            assert re.fullmatch(r"[0-9A-Z]+-[0-9A-Z]+", question["code"])
+            assert question["answers"], question
+    codes = [(q["template"], q["code"]) for p in manifest["papers"] for q in p["questions"]]
+    assert len(set(codes)) == len(codes), "a code names one variant of its template"
+
+
+def test_each_paper_holds_its_own_questions_on_sane_pages(setup):
+    folder, _ = setup
+    out = folder / "versions"
+    manifest = manifest_of(out)
+    for paper in manifest["papers"]:
+        pages = pdf_pages(out / paper["files"]["paper"])
+        assert len(pages) == paper["pages"]["paper"]
+        assert 2 <= len(pages) <= 1 + len(paper["questions"]), "a cover, then at most a page per question"
+        cover = pages[0]
+        for words in ("Quiz 1", "DNN 301", "2026-02-01", "30 minutes", "Name", "Student ID", "Answer every question.", "Total"):
+            assert words in cover, words
+        for number, page in enumerate(pages, start=1):
+            assert f"Version {paper['key']}" in page, "version on every page"
+            assert f"Page {number} of {len(pages)}" in page
+        body = "\n".join(pages[1:])
+        numbers = [int(n) for n in re.findall(r"Question (\d+) \(", body)]
+        assert numbers == list(range(1, len(paper["questions"]) + 1))
+        for question in paper["questions"]:
+            assert question["code"] in body
+        assert "Worked solution" not in body and "Answer key" not in body
+
+
+def test_each_key_holds_the_answers_of_the_manifest(setup):
+    folder, _ = setup
+    out = folder / "versions"
+    for paper in manifest_of(out)["papers"]:
+        pages = pdf_pages(out / paper["files"]["key"])
+        assert len(pages) == paper["pages"]["key"] >= 1
+        text = "\n".join(pages)
+        assert "Answer key" in text and f"Version {paper['key']}" in text
+        for question in paper["questions"]:
+            assert question["code"] in text and question["template"] in text
+            for answer in question["answers"]:
+                if answer["kind"] == "matching":
+                    for pair in question["matching"]:
+                        assert pair["left"] in text
+                    continue
+                for value in flat(answer["rounded"]):
+                    assert str(value) in text, (question["template"], value)
+                if answer["option"]:
+                    assert f"option {answer['option']}" in text
+        assert "Worked solution" in text
+
+
+def test_a_key_names_the_mistake_of_each_wrong_option(setup):
+    folder, bank_path = setup
+    from quizgen.bank import load_bank
+
+    bank = load_bank(bank_path)
+    out = folder / "versions"
+    checked = 0
+    for paper in manifest_of(out)["papers"]:
+        text = " ".join("\n".join(pdf_pages(out / paper["files"]["key"])).split())
+        for question in paper["questions"]:
+            template = bank.get(question["template"])
+            if template.kind != "multichoice":
+                continue
+            labels = {m.name: m.label for m in template.mistakes}
+            for option in question["options"]:
+                if not option["correct"]:
+                    assert labels[option["mistake"]].split("(")[0].strip()[:25] in text
+                    checked += 1
+    assert checked
+
+
+def test_combined_pdfs_hold_every_paper_padded_for_duplex(setup):
+    folder, _ = setup
+    out = folder / "versions"
+    manifest = manifest_of(out)
+    papers = pdf_pages(out / "all-papers.pdf")
+    keys = pdf_pages(out / "all-keys.pdf")
+    padded = lambda n: n + n % 2  # noqa: E731
+    assert len(papers) == sum(padded(p["pages"]["paper"]) for p in manifest["papers"])
+    assert len(keys) == sum(padded(p["pages"]["key"]) for p in manifest["papers"])
+    first_pages = [i for i, page in enumerate(papers) if "Student ID" in page]
+    assert len(first_pages) == 3 and all(i % 2 == 0 for i in first_pages), "each paper starts on a new sheet"
+
+
+def test_the_same_seed_gives_identical_bytes_on_any_number_of_workers(setup, tmp_path):
+    folder, bank = setup
+    first = folder / "versions"
+    # Another process with two workers (forked), against the in-process build of the fixture.
+    result = subprocess.run(
+        [sys.executable, "-m", "quizgen", "--bank", str(bank), "exam", "build", str(folder / "exam.toml"), "--out", str(tmp_path / "again"), "--versions", "3", "--jobs", "2"],
+        capture_output=True, text=True, cwd=REPO, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path / "again") for p in (tmp_path / "again").rglob("*") if p.is_file())
+    for relative in files:
+        assert (first / relative).read_bytes() == (tmp_path / "again" / relative).read_bytes(), relative
+
+
+def test_another_seed_gives_other_papers(setup, tmp_path):
+    folder, bank = setup
+    result = build(bank, folder / "exam.toml", tmp_path / "other", "--versions", "1", "--seed", "8")
+    assert result.exit_code == 0, result.output
+    assert manifest_of(tmp_path / "other")["seed"] == 8
+    assert (tmp_path / "other" / "paper-A.pdf").read_bytes() != (folder / "versions" / "paper-A.pdf").read_bytes()
+
+
+def test_shards_build_the_same_papers(setup, tmp_path):
+    folder, bank = setup
+    for k in (1, 2):
+        result = build(bank, folder / "exam.toml", tmp_path, "--versions", "3", "--shard", f"{k}/2")
+        assert result.exit_code == 0, result.output
+    first, second = manifest_of(tmp_path, "manifest-1-of-2.json"), manifest_of(tmp_path, "manifest-2-of-2.json")
+    assert [p["key"] for p in first["papers"]] + [p["key"] for p in second["papers"]] == ["A", "B", "C"]
+    assert first["shard"] == {"index": 1, "count": 2} and first["papers_total"] == 3
+    assert (tmp_path / "all-papers-1-of-2.pdf").exists() and (tmp_path / "all-keys-2-of-2.pdf").exists()
+    for version in "ABC":
+        assert (tmp_path / f"paper-{version}.pdf").read_bytes() == (folder / "versions" / f"paper-{version}.pdf").read_bytes()
+        assert (tmp_path / f"key-{version}.pdf").read_bytes() == (folder / "versions" / f"key-{version}.pdf").read_bytes()
+
+
+def test_adding_a_student_changes_no_one_elses_paper(setup, tmp_path):
+    folder, bank = setup
+    result = build(bank, folder / "exam.toml", tmp_path / "two", "--roster", str(folder / "roster.csv"))
+    assert result.exit_code == 0, result.output
+    bigger = tmp_path / "roster3.csv"
+    bigger.write_text("id,name\ns000,Grace Hopper\n" + ROSTER.split("\n", 1)[1], encoding="utf-8")
+    result = build(bank, folder / "exam.toml", tmp_path / "three", "--roster", str(bigger))
+    assert result.exit_code == 0, result.output
+    for student in ("s001", "s002"):
+        for kind in ("paper", "key"):
+            assert (tmp_path / "two" / f"{kind}-{student}.pdf").read_bytes() == (tmp_path / "three" / f"{kind}-{student}.pdf").read_bytes()
+    cover = pdf_pages(tmp_path / "three" / "paper-s001.pdf")[0]
+    assert "Name Ada Lovelace" in cover and "Student ID s 0 0 1" in cover, "a personal paper comes with name and ID filled in"
+    assert manifest_of(tmp_path / "three")["mode"] == "roster"
+
+
+@pytest.mark.parametrize(
+    "change, options, message",
+    [
+        (("points = 6", "points = -6"), [], r"exam\.toml: sections\[4\]\.points: must be positive, got -6"),
+        (('template = "cnn.conv_output_size"', 'template = "cnn.nope"'), [], r"exam\.toml: sections\[1\]\.template: unknown template 'cnn\.nope'"),
+        (('title = "Quiz 1"\n', ""), [], r"exam\.toml: title: missing required field"),
+        (("count = 2\npoints = 2", "count = 5\npoints = 2"), [], r"exam\.toml: sections\[2\]\.count: asks for 5 questions but only 2 templates match"),
+        (None, ["--versions", "2", "--roster", "roster.csv"], r"give --versions or --roster, not both"),
+        (None, ["--shard", "3/2"], r"--shard 3/2: K must be from 1 to N"),
+        (None, ["--shard", "x"], r"--shard 'x' must be K/N"),
+        (None, ["--versions", "2", "--shard", "1/3"], r"--shard 1/3: this slice of 2 papers is empty"),
+        (None, ["--roster", "missing.csv"], r"missing\.csv: no such file"),
+        (None, ["--seed", "-1"], r"seed=-1 must be a whole number"),
+    ],
+)
+def test_bad_input_is_one_error_line_with_exit_2(setup, tmp_path, change, options, message):
+    folder, bank = setup
+    spec = tmp_path / "exam.toml"
+    spec.write_text(SPEC.replace(*change, 1) if change else SPEC, encoding="utf-8")
+    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    options = [str(tmp_path / o) if o.endswith(".csv") else o for o in options]
+    result = build(bank, spec, tmp_path / "out", *options)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+    assert re.search(message, lines[0]), lines[0]
+    assert not list((tmp_path / "out").glob("*.pdf")) if (tmp_path / "out").exists() else True
+
+
+def test_latex_pdf_without_pdflatex_is_a_clear_error(setup, tmp_path, monkeypatch):
+    folder, bank = setup
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pdflatex here
+    result = build(bank, folder / "exam.toml", tmp_path / "out", "--versions", "1", "--latex-pdf")
+    assert result.exit_code == 2
+    assert "--latex-pdf needs pdflatex on PATH" in result.output
+    assert not (tmp_path / "out" / "paper-A.pdf").exists(), "nothing is built when the request cannot be met"
+
+
+def test_help_has_an_example():
+    result = CliRunner().invoke(cli, ["exam", "build", "--help"])
+    assert result.exit_code == 0
+    assert "quizgen exam build examples/midterm.toml --out" in result.output

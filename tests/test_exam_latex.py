@@ -1,0 +1,89 @@
+"""The LaTeX sources of papers and keys compile with pdflatex (CI installs TeX Live; skipped without it)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from click.testing import CliRunner
+from exam_support import SPEC, make_small_bank, pdf_pages
+
+from quizgen.bank import load_bank
+from quizgen.cli import cli
+from quizgen.exam import PaperKey, load_spec, paper_document
+from quizgen.latex import compile_pdf, escape, render_latex
+
+needs_pdflatex = pytest.mark.skipif(
+    shutil.which("pdflatex") is None,
+    reason="pdflatex is not on PATH (CI installs texlive-latex-base, texlive-latex-recommended and texlive-latex-extra)",
+)
+
+
+def test_text_is_escaped_for_latex():
+    assert escape("50% of $5 & #1_a {b}") == r"50\% of \$5 \& \#1\_a \{b\}"
+    assert escape("1×1 kernel → output") == r"1\ensuremath{\times}1 kernel \ensuremath{\rightarrow} output"
+    assert escape("Forget gate") == "Forget gate"
+
+
+def test_the_source_uses_the_exam_class_and_amsmath(tmp_path):
+    bank = load_bank(make_small_bank(tmp_path / "bank"))
+    (tmp_path / "exam.toml").write_text(SPEC, encoding="utf-8")
+    spec = load_spec(tmp_path / "exam.toml", bank)
+    document = paper_document(spec, bank, PaperKey("version", "A"))
+    paper, key = render_latex(document, "paper"), render_latex(document, "key")
+    assert r"\documentclass[11pt,addpoints]{exam}" in paper and r"\documentclass[11pt,answers]{exam}" in key
+    assert r"\usepackage{amsmath,amssymb}" in paper
+    assert paper.count(r"\question[") == key.count(r"\question[") == len(document["questions"])
+    assert r"\begin{solution}" in key and r"\begin{solution}" not in paper
+    for question in document["questions"]:
+        assert question["code"] in paper and question["code"] in key
+
+
+@needs_pdflatex
+def test_paper_and_key_compile_with_pdflatex(tmp_path):
+    bank = load_bank(make_small_bank(tmp_path / "bank"))
+    (tmp_path / "exam.toml").write_text(SPEC, encoding="utf-8")
+    spec = load_spec(tmp_path / "exam.toml", bank)
+    document = paper_document(spec, bank, PaperKey("student", "s001", "Ada Lovelace"))
+    for mode in ("paper", "key"):
+        target = tmp_path / f"{mode}.pdf"
+        compile_pdf(render_latex(document, mode), target, spec.day)
+        pages = pdf_pages(target)
+        assert f"Page 1 of {len(pages)}" in pages[0], "the second pass filled in the page count"
+        text = "\n".join(pages)
+        assert "Ada Lovelace" in text
+        for question in document["questions"]:
+            assert question["code"] in text
+        if mode == "key":
+            for question in document["questions"]:
+                for answer in question["answers"]:
+                    if answer["kind"] in ("number", "integer"):
+                        assert answer["rounded"].replace("-", "") in text.replace("-", "")
+
+
+@needs_pdflatex
+def test_a_key_with_every_template_of_the_bank_compiles(bank, tmp_path):
+    """Every template's text, steps, options and mistakes, through pdflatex."""
+    sections = "\n".join(f'[[sections]]\ntemplate = "{template_id}"\npoints = 1\n' for template_id in sorted(bank.templates))
+    (tmp_path / "all.toml").write_text(f'title = "Every template"\ncourse = "DNN"\ndate = "2026-01-01"\nduration = 600\n{sections}', encoding="utf-8")
+    spec = load_spec(tmp_path / "all.toml", bank)
+    document = paper_document(spec, bank, PaperKey("version", "A"))
+    for mode in ("key", "paper"):
+        compile_pdf(render_latex(document, mode), tmp_path / f"{mode}.pdf")
+        assert len(pdf_pages(tmp_path / f"{mode}.pdf")) > 1
+
+
+@needs_pdflatex
+def test_latex_pdf_option_writes_compiled_latex(tmp_path, monkeypatch):
+    monkeypatch.delenv("QUIZGEN_BANK", raising=False)
+    bank = make_small_bank(tmp_path / "bank")
+    (tmp_path / "exam.toml").write_text(SPEC, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--bank", str(bank), "exam", "build", str(tmp_path / "exam.toml"), "--out", str(tmp_path / "out"), "--versions", "1", "--latex-pdf"])
+    assert result.exit_code == 0, result.output
+    for kind in ("paper", "key"):
+        pages = pdf_pages(tmp_path / "out" / "latex" / f"{kind}-A.pdf")
+        assert re.search(r"Page 1 of \d", pages[0])
+    first = (tmp_path / "out" / "latex" / "paper-A.pdf").read_bytes()
+    result = CliRunner().invoke(cli, ["--bank", str(bank), "exam", "build", str(tmp_path / "exam.toml"), "--out", str(tmp_path / "again"), "--versions", "1", "--latex-pdf"])
+    assert (tmp_path / "again" / "latex" / "paper-A.pdf").read_bytes() == first, "pdflatex output is reproducible too"
