@@ -108,3 +108,18 @@ def test_solve_with_a_bad_layer_list_is_one_clean_error():
     result = CliRunner().invoke(cli, ["solve", "cnn.network_table", "--set-json", 'layers=[{"type": "input", "shape": [8, 8, 1]}, {"type": "dense", "units": 3}]'])
     assert result.exit_code == 2
     assert "add a flatten layer" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("template_id", ["cnn.network_table", "mlp.network_table"])
+def test_network_table_templates_agree_with_pytorch(template_id):
+    """The fill-in-the-table templates themselves: 300 variants, every cell and the total against real modules."""
+    from quizgen.bank import load_bank
+    from quizgen.generate import generate
+
+    template = load_bank(collect_errors=True).get(template_id)
+    for variant in generate(template, 300, seed=11):
+        layers = variant.parameters["layers"]
+        expected = reference_rows(layers)
+        answers = {a.spec.name: a for a in variant.answers}
+        assert [tuple(int(v) for v in row) for row in answers["table"].value] == expected, variant.code
+        assert int(answers["total"].value) == sum(row[3] for row in expected), variant.code
