@@ -1069,3 +1069,25 @@ def test_expansions_are_strings():
         assert entry.name == name
         if entry.expand is not None:
             assert isinstance(entry.expand, str) and entry.expand.strip(), name
+
+
+@covers("network_table", "network_params", "network_tex")
+def test_network_formulas_match_pytorch_modules():
+    """Whole networks: the table rows against real modules (more cases in tests/test_networks.py)."""
+    from quizgen.networks import network_params, network_table, network_tex
+
+    layers = [{"type": "input", "shape": [32, 32, 3]}, {"type": "conv", "filters": 6, "kernel": 5}, {"type": "pool", "size": 2}, {"type": "flatten"}, {"type": "dense", "units": 10}]
+    conv, pool, linear = nn.Conv2d(3, 6, 5), nn.MaxPool2d(2), nn.Linear(6 * 14 * 14, 10)
+    with torch.no_grad():
+        after_conv = conv(torch.zeros(1, 3, 32, 32))
+        after_pool = pool(after_conv)
+    rows = [[int(v) for v in row] for row in network_table(layers)]
+    assert rows == [
+        [after_conv.shape[2], after_conv.shape[3], 6, sum(p.numel() for p in conv.parameters())],
+        [after_pool.shape[2], after_pool.shape[3], 6, 0],
+        [1, 1, after_pool.numel(), 0],
+        [1, 1, 10, sum(p.numel() for p in linear.parameters())],
+    ]
+    assert int(network_params(layers)) == sum(row[3] for row in rows)
+    assert int(network_params(layers, 0)) == sum(row[3] for row in rows) - 6 - 10
+    assert r"\begin{array}" in network_tex(layers)
