@@ -363,12 +363,13 @@ def practice_command(context: _Context, template_ids: tuple[str, ...], topic: st
 @export.command("html")
 @click.argument("template_ids", nargs=-1)
 @click.option("--topic", help="Every template of this topic.")
+@click.option("--exam", "exam_path", type=click.Path(dir_okay=False, path_type=Path), help="Every template an exam spec (TOML) can draw: a mock exam to practise with.")
 @click.option("--variants", "-n", type=click.IntRange(min=1), default=5, show_default=True, help="Variants per question in the page's pool ('another variant').")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The HTML file to write (atomically).")
 @click.option("--title", default="Self-test", show_default=True, help="The page's title.")
 @click.pass_obj
-def export_html_command(context: _Context, template_ids: tuple[str, ...], topic: str | None, variants: int, seed: int, output: Path, title: str) -> None:
+def export_html_command(context: _Context, template_ids: tuple[str, ...], topic: str | None, exam_path: Path | None, variants: int, seed: int, output: Path, title: str) -> None:
     """A self-contained HTML self-test page: works offline and on a phone.
 
     Each question checks the answer with the exports' tolerance rule, names the
@@ -380,11 +381,15 @@ def export_html_command(context: _Context, template_ids: tuple[str, ...], topic:
     Example:
       quizgen export html --topic cnn --variants 10 --seed 1 -o cnn-selftest.html
       quizgen export html cnn.conv_params multiclass.softmax -n 5 -o selftest.html
+      quizgen export html --exam examples/midterm.toml -n 5 -o mock-midterm.html
     """
     from .errors import VariantError
     from .selftest import render_selftest
 
-    templates = _templates(context, template_ids, topic) if template_ids or topic else [t for _, t in sorted(context.bank.templates.items())]
+    if exam_path is not None:
+        templates = [item.template for item in _export_items(context, template_ids, topic, exam_path)[0]]
+    else:
+        templates = _templates(context, template_ids, topic) if template_ids or topic else [t for _, t in sorted(context.bank.templates.items())]
     seed = check_seed(seed)
     pools: list[list[Variant]] = []
     with progress(len(templates), "Generating") as bar:

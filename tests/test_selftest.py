@@ -172,3 +172,20 @@ def test_export_html_help_has_an_example():
 
 def test_shipped_bank_fixture_is_the_shipped_bank(bank):
     assert Path(bank.root) == Path(load_bank().root)
+
+
+def test_export_html_from_an_exam_spec(tmp_path):
+    """--exam: a mock exam page with every template the spec's sections can draw."""
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from quizgen.cli import cli
+
+    spec = Path(__file__).resolve().parent.parent / "examples" / "midterm.toml"
+    out = tmp_path / "mock.html"
+    result = CliRunner().invoke(cli, ["export", "html", "--exam", str(spec), "-n", "2", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    clash = CliRunner().invoke(cli, ["export", "html", "--exam", str(spec), "--topic", "cnn", "-o", str(tmp_path / "x.html")])
+    assert clash.exit_code == 2 and "not both" in clash.output
