@@ -93,28 +93,25 @@ def _argmax(x: Value) -> Value:
     return sympy.Integer(best + 1)
 
 
-def _max(*args: Value) -> Value:
+def _extreme(args: tuple, direction: int) -> Value:
+    """max (direction 1) or min (-1) of numbers, of a vector's entries, or element-wise of two arrays."""
     if len(args) == 1 and is_array(args[0]):
         args = tuple(args[0].flat)
     if len(args) == 2 and (is_array(args[0]) or is_array(args[1])):
-        return _elementwise2(lambda a, b: a if _compare_numbers(a, b) >= 0 else b)(*args)
+        return _elementwise2(lambda a, b: a if direction * _compare_numbers(a, b) >= 0 else b)(*args)
     best = args[0]
     for item in args[1:]:
-        if _compare_numbers(item, best) > 0:
+        if direction * _compare_numbers(item, best) > 0:
             best = item
     return best
+
+
+def _max(*args: Value) -> Value:
+    return _extreme(args, 1)
 
 
 def _min(*args: Value) -> Value:
-    if len(args) == 1 and is_array(args[0]):
-        args = tuple(args[0].flat)
-    if len(args) == 2 and (is_array(args[0]) or is_array(args[1])):
-        return _elementwise2(lambda a, b: a if _compare_numbers(a, b) <= 0 else b)(*args)
-    best = args[0]
-    for item in args[1:]:
-        if _compare_numbers(item, best) < 0:
-            best = item
-    return best
+    return _extreme(args, -1)
 
 
 def _sum(x: Value) -> Value:
