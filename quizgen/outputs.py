@@ -11,15 +11,8 @@ from typing import IO, Iterator
 
 
 @contextlib.contextmanager
-def atomic_writer(path: Path | None) -> Iterator[IO[str]]:
-    """Yield a text stream; on success it replaces ``path`` in one step, on error it vanishes.
-
-    With ``path`` None the stream is standard output.
-    """
-    if path is None:
-        yield sys.stdout
-        return
-    path = Path(path)
+def _replacing(path: Path, binary: bool) -> Iterator[IO]:
+    """A temporary file beside ``path`` that replaces it in one step on success and vanishes on error."""
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         from .errors import QuizgenError
@@ -27,7 +20,7 @@ def atomic_writer(path: Path | None) -> Iterator[IO[str]]:
         raise QuizgenError(f"{path}: folder {directory} does not exist")
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+        with (os.fdopen(handle, "wb") if binary else os.fdopen(handle, "w", encoding="utf-8", newline="\n")) as stream:
             yield stream
         _share(temporary)
         os.replace(temporary, path)
@@ -37,19 +30,23 @@ def atomic_writer(path: Path | None) -> Iterator[IO[str]]:
         raise
 
 
+@contextlib.contextmanager
+def atomic_writer(path: Path | None) -> Iterator[IO[str]]:
+    """Yield a text stream; on success it replaces ``path`` in one step, on error it vanishes.
+
+    With ``path`` None the stream is standard output.
+    """
+    if path is None:
+        yield sys.stdout
+        return
+    with _replacing(Path(path), binary=False) as stream:
+        yield stream
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write bytes to ``path`` in one step (temporary file, then rename)."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        _share(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    with _replacing(Path(path), binary=True) as stream:
+        stream.write(data)
 
 
 def _share(path: str) -> None:
