@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bank_support import near_tie as _near_tie
 from quizgen.bank import load_bank
 from quizgen.generate import generate
 from quizgen.values import to_float
@@ -53,11 +54,6 @@ def params(variant) -> dict:
 
 def _rounded(x: float, places: int) -> Decimal:
     return Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
-
-
-def _near_tie(x: float, places: int) -> bool:
-    scaled = abs(x) * 10**places
-    return abs(scaled - math.floor(scaled) - 0.5) < 1e-6
 
 
 def check_answer(variant, name, reference) -> None:

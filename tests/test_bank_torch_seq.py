@@ -27,7 +27,7 @@ the sheet's convention is the one we teach:
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import lru_cache
 
 import numpy as np
@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bank_support import near_tie as _near_tie, rounded_like_quizgen
 from quizgen.bank import load_bank
 from quizgen.generate import count_distinct, generate
 from quizgen.values import to_float
@@ -85,28 +86,6 @@ def n_params(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def _rounded(x: float, decimals: int | None, sigfigs: int | None) -> tuple[Decimal, int]:
-    """x rounded half away from zero as quizgen rounds, and the number of decimal places used."""
-    d = Decimal(repr(float(x)))
-    if sigfigs is not None:
-        if x == 0:
-            places = sigfigs - 1
-        else:
-            exponent = d.adjusted()
-            places = sigfigs - 1 - exponent
-            r = d.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
-            if r != 0 and r.adjusted() > exponent:  # 99.96 to 3 s.f. is 100
-                places -= 1
-        return d.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP), places
-    places = decimals or 0
-    return d.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP), places
-
-
-def _near_tie(x: float, places: int) -> bool:
-    scaled = abs(x) * 10**places
-    return abs(scaled - math.floor(scaled) - 0.5) < 1e-6
-
-
 def check_answer(variant, answer, reference) -> None:
     """The exact answer agrees with the reference to 1e-9, and so does the rounded key."""
     spec = answer.spec
@@ -120,7 +99,7 @@ def check_answer(variant, answer, reference) -> None:
         if spec.kind == "integer":
             assert int(key) == round(r) and abs(r - round(r)) < 1e-9, f"{where}: key {key} vs torch {r!r}"
             continue
-        rounded, places = _rounded(r, spec.decimals, spec.sigfigs)
+        rounded, places = rounded_like_quizgen(r, spec.decimals, spec.sigfigs)
         if _near_tie(r, places):  # an exact .5 tie: the float may sit on either side; the tolerance decides
             assert abs(float(Decimal(key)) - r) <= 0.5 * 10 ** (-places) + 1e-9, f"{where}: key {key} vs torch {r!r}"
         else:
