@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterator
 
 import numpy as np
@@ -85,11 +86,17 @@ def _grid(name: str, min_value: Any, max_value: Any, step: Any, exclude: Any, in
     count = int(sympy.floor((high - low) / stride)) + 1
     if count > _MAX_GRID:
         raise ExpressionError(f"{name}: {count} values between min_value={low} and max_value={high}; at most {_MAX_GRID}")
-    excluded = {exact(v) if not isinstance(v, sympy.Basic) else v for v in _exclusions(name, exclude)}
-    values = tuple(v for v in (low + k * stride for k in range(count)) if v not in excluded)
-    if not values:
+    excluded = frozenset(exact(v) if not isinstance(v, sympy.Basic) else v for v in _exclusions(name, exclude))
+    grid = _progression(low, stride, count, excluded)
+    if not grid.values:
         raise ExpressionError(f"{name}: every value between min_value={low} and max_value={high} is excluded")
-    return Grid(values)
+    return grid
+
+
+@lru_cache(maxsize=4096)
+def _progression(low: sympy.Rational, stride: sympy.Rational, count: int, excluded: frozenset) -> Grid:
+    """The grid's values, built once: a draw such as vector(K, decimal(-1, 1, 0.1)) is evaluated per variant."""
+    return Grid(tuple(v for v in (low + k * stride for k in range(count)) if v not in excluded))
 
 
 def draw_int(min_value: Any, max_value: Any, step: Any = 1, exclude: Any = None) -> Grid:

@@ -234,6 +234,8 @@ def within(value: Value, target: Value, tolerance: Any) -> bool:
     difference = value - target
     if difference == 0:
         return True
+    if isinstance(difference, sympy.Rational) and isinstance(tolerance, sympy.Rational):
+        return bool(abs(difference) <= tolerance)  # exact, and far faster than through Decimal
     return to_decimal(difference, 30).copy_abs() <= to_decimal(tolerance, 30)  # copy_abs: abs() would round to 28 digits
 
 
@@ -273,8 +275,17 @@ class _Rejected(Exception):
         self.reason = reason
 
 
-def _evaluate_variables(template: Template, rng: np.random.Generator | None, given: dict[str, Value] | None, constraints: list[Constraint], strict: bool) -> dict[str, Value]:
+def _evaluate_variables(
+    template: Template, rng: np.random.Generator | None, given: dict[str, Value] | None, constraints: list[Constraint], strict: bool, seen: set[str] | None = None
+) -> dict[str, Value]:
+    """Draw and compute every variable in order, checking each constraint as soon as its names exist.
+
+    With ``seen``, a draw whose note is already taken raises _Duplicate as soon as the
+    note's variables are known, before the rest is computed: most rejected draws of a
+    small template are duplicates, and they then cost only their draws.
+    """
     env: dict[str, Value] = {}
+    note_ready = _note_position(template) if seen is not None else -1
     pending = sorted(constraints, key=lambda c: c.after)
     position = 0
     for i, variable in enumerate(template.variables):
@@ -311,14 +322,24 @@ def _evaluate_variables(template: Template, rng: np.random.Generator | None, giv
                 if strict:
                     raise _Rejected(constraint.message)
                 env.setdefault("__warnings__", []).append(constraint.message)  # type: ignore[union-attr]
+        if i == note_ready and _note(template, _context(template, env, template.note_names)) in seen:  # type: ignore[operator]
+            raise _Duplicate
     return env
 
 
-def _context(template: Template, env: dict[str, Value]) -> dict[str, str]:
-    """Every variable as the TeX a question shows for it (one formatter for everything)."""
+def _note_position(template: Template) -> int:
+    """Index of the last variable the note needs (-1 when it needs none, or in a table kind)."""
+    names = set(template.note_names)
+    return max((i for i, v in enumerate(template.variables) if v.name in names), default=-1)
+
+
+def _context(template: Template, env: dict[str, Value], only: list[str] | None = None) -> dict[str, str]:
+    """Every variable (or those ``only`` names) as the TeX a question shows for it (one formatter for everything)."""
     formats = {a.name: a for a in template.answers}
     context = {}
     for variable in template.variables:
+        if only is not None and variable.name not in only:
+            continue
         value = env[variable.name]
         spec = formats.get(variable.name)
         decimals = spec.decimals if spec else variable.decimals
@@ -445,7 +466,7 @@ def make_variant(template: Template, seed: int, index: int, nice: bool = False, 
         if stats is not None:
             stats.attempts += 1
         try:
-            env = _evaluate_variables(template, rng, None, constraints, strict=True)
+            env = _evaluate_variables(template, rng, None, constraints, strict=True, seen=seen)
             return _assemble(template, seed, index, env, rng, [], seen, nice)
         except _Rejected as rejection:
             reasons[rejection.reason] += 1

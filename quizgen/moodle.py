@@ -39,6 +39,7 @@ from markupsafe import Markup
 from . import __version__
 from .errors import QuizgenError, RenderError, VariantError
 from .generate import Answer, MistakeValue, Variant, generate
+from .parallel import ordered_map, worker_count
 from .records import variant_record
 from .render import environment
 from .template import Template
@@ -490,30 +491,59 @@ def _variants(template: Template, count: int, seed: int, nice: bool, allow_fewer
             raise
 
 
-def build_categories(items: Iterable[ExportItem], count: int, seed: int, penalty: float = DEFAULT_PENALTY, allow_fewer: bool = False, progress: Callable[[], None] | None = None) -> list[MoodleCategory]:
-    """One category per template, holding ``count`` distinct variants (fewer only with ``allow_fewer``)."""
+PARALLEL_FROM = 400  # variants: a smaller export is built in this process (a fork costs more than it saves)
+
+
+def build_categories(
+    items: Iterable[ExportItem], count: int, seed: int, penalty: float = DEFAULT_PENALTY, allow_fewer: bool = False,
+    progress: Callable[[], None] | None = None, workers: int | None = None,
+) -> list[MoodleCategory]:
+    """One category per template, holding ``count`` distinct variants (fewer only with ``allow_fewer``).
+
+    A large export is built on every core, a template per task. Questions built in a
+    worker come back without their ``variant`` and ``record`` (plain data only).
+    """
     if penalty not in PENALTIES:
         raise QuizgenError(f"penalty={penalty} must be one of Moodle's choices: {', '.join(f'{p:g}' for p in PENALTIES)}")
-    categories = []
+    items = list(items)
     for item in items:
         points = 1.0 if item.points is None else item.points
         if not (math.isfinite(points) and points > 0):
             raise QuizgenError(f"{item.template.id}: points={item.points} must be a positive number")
-        template = item.template
-        questions = []
-        for variant in _variants(template, count, seed, item.nice, allow_fewer):
-            questions.append(build_question(variant, points, penalty))
-            if progress:
+    processes = worker_count(len(items), workers) if count * len(items) >= PARALLEL_FROM else 1
+
+    def build(item: ExportItem) -> MoodleCategory:
+        category = _category(item, count, seed, penalty, allow_fewer, progress if processes == 1 else None)
+        if processes > 1:
+            for question in category.questions:
+                question.variant, question.record = None, {}
+        return category
+
+    categories = []
+    for category in ordered_map(build, items, processes):
+        if progress and processes > 1:
+            for _ in category.questions:
                 progress()
-        path = "/".join(["$course$", "top", "quizgen", category_name(template.topic), category_name(template.title)])
-        info = f"<p>{len(questions)} variants of the quizgen template <code>{escape(template.id)}</code> (seed {seed}): add a random question from this category to a quiz to give each student one of them.</p>"
-        if any(q.qtype == "cloze" for q in questions):
-            info += "\n<p>Each blank is worth 1 mark: Moodle takes a cloze question's mark from its blanks."
-            if item.points is not None:
-                info += f" The exam gives this question {_number(points)} points: set the quiz slot's maximum mark to {_number(points)}."
-            info += "</p>"
-        categories.append(MoodleCategory(path, f"quizgen:{template.id}"[:IDNUMBER_LENGTH], info, template.id, questions, count - len(questions)))
+        categories.append(category)
     return categories
+
+
+def _category(item: ExportItem, count: int, seed: int, penalty: float, allow_fewer: bool, progress: Callable[[], None] | None) -> MoodleCategory:
+    template = item.template
+    points = 1.0 if item.points is None else item.points
+    questions = []
+    for variant in _variants(template, count, seed, item.nice, allow_fewer):
+        questions.append(build_question(variant, points, penalty))
+        if progress:
+            progress()
+    path = "/".join(["$course$", "top", "quizgen", category_name(template.topic), category_name(template.title)])
+    info = f"<p>{len(questions)} variants of the quizgen template <code>{escape(template.id)}</code> (seed {seed}): add a random question from this category to a quiz to give each student one of them.</p>"
+    if any(q.qtype == "cloze" for q in questions):
+        info += "\n<p>Each blank is worth 1 mark: Moodle takes a cloze question's mark from its blanks."
+        if item.points is not None:
+            info += f" The exam gives this question {_number(points)} points: set the quiz slot's maximum mark to {_number(points)}."
+        info += "</p>"
+    return MoodleCategory(path, f"quizgen:{template.id}"[:IDNUMBER_LENGTH], info, template.id, questions, count - len(questions))
 
 
 # ---------------------------------------------------------------------------
@@ -540,7 +570,10 @@ class MoodleExport:
     categories: list[MoodleCategory]
 
 
-def export_moodle(items: list[ExportItem], count: int, seed: int, penalty: float = DEFAULT_PENALTY, allow_fewer: bool = False, progress: Callable[[], None] | None = None) -> MoodleExport:
+def export_moodle(
+    items: list[ExportItem], count: int, seed: int, penalty: float = DEFAULT_PENALTY, allow_fewer: bool = False,
+    progress: Callable[[], None] | None = None, workers: int | None = None,
+) -> MoodleExport:
     """The Moodle XML text of N variants of each template, and the categories it holds."""
-    categories = build_categories(items, count, seed, penalty, allow_fewer, progress)
+    categories = build_categories(items, count, seed, penalty, allow_fewer, progress, workers)
     return MoodleExport(render_moodle_xml(categories, seed), categories)

@@ -148,6 +148,7 @@ class Template:
     columns: tuple[str, str] = ("", "")  # the table's column headings, e.g. ("Gate", "Purpose")
     ask: str = "right"  # concept: ask for the right-hand entry ("right"), the left ("left") or either ("both")
     pair_count: int = 0  # matching: how many rows one question shows
+    note_names: list[str] = field(default_factory=list)  # the variables the note shows: a duplicate is known once they are drawn
 
     @property
     def draw_names(self) -> list[str]:
@@ -253,6 +254,10 @@ class _Reader:
             raise
 
     def jinja(self, text: Any, where: str, names: set[str]) -> jinja2.Template:
+        return self.jinja_with_names(text, where, names)[0]
+
+    def jinja_with_names(self, text: Any, where: str, names: set[str]) -> tuple[jinja2.Template, set[str]]:
+        """The compiled text and the variable names its placeholders use."""
         source = group_math_placeholders(self.string(text, where))
         try:
             parsed = _TEXT_ENV.parse(source)
@@ -261,10 +266,11 @@ class _Reader:
         for node in parsed.find_all(_FORBIDDEN_JINJA):
             self.fail(where, f"{_FORBIDDEN_JINJA_NAMES.get(type(node), type(node).__name__)} is not allowed in text: placeholders hold variable names, e.g. {{@ K @}}")
         try:
-            unknown = sorted(jinja2.meta.find_undeclared_variables(parsed) - names)
+            used = jinja2.meta.find_undeclared_variables(parsed)
+            unknown = sorted(used - names)
             if unknown:
                 self.fail(where, f"unknown variable '{unknown[0]}' in {{@ @}}")
-            return _TEXT_ENV.from_string(source)
+            return _TEXT_ENV.from_string(source), used
         except jinja2.TemplateError as error:
             self.fail(where, f"template error: {error.message}")
             raise
@@ -410,7 +416,7 @@ def build_template(data: Any, source: str, path: Path | None, bank_root: Path | 
     elif "options" in data:
         reader.fail("options", "only a multichoice template has options")
 
-    note = reader.jinja(data["note"], "note", known) if "note" in data else None
+    note, note_names = reader.jinja_with_names(data["note"], "note", known) if "note" in data else (None, set())
     solution = reader.jinja(data["solution"], "solution", known) if "solution" in data else None
     tags = data.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
@@ -432,6 +438,7 @@ def build_template(data: Any, source: str, path: Path | None, bank_root: Path | 
     return Template(
         template_id, title, topic, section, difficulty, kind, variables, constraints, nice, text, data["text"], answers,
         note, mistakes, tests, option_count, solution, tags, min_variants, source, symbols,
+        note_names=[v.name for v in variables if v.name in note_names] if note else draw_names,
     )
 
 

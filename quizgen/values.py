@@ -100,6 +100,10 @@ def to_float(value: Value) -> Any:
         return bool(value)
     if isinstance(value, sympy.Integer):
         return int(value)
+    if isinstance(value, sympy.Rational):
+        return int(value.p) / int(value.q)  # int / int is correctly rounded
+    if isinstance(value, sympy.Float):
+        return mpmath.libmp.to_float(value._mpf_, rnd=mpmath.libmp.round_nearest)
     return float(value)
 
 
@@ -107,7 +111,22 @@ def exact_string(value: Value) -> Any:
     """sympy's exact text for a value (nested lists for arrays): the machine-readable truth."""
     if is_array(value):
         return [exact_string(item) for item in value]
+    if isinstance(value, sympy.Rational):  # as sympy prints them, without its printer's overhead
+        return str(value.p) if value.q == 1 else f"{value.p}/{value.q}"
+    if isinstance(value, sympy.Float):
+        return _float_string(value)
     return str(value)
+
+
+def _float_string(value: sympy.Float) -> str:
+    """str() of a sympy Float (its StrPrinter._print_Float at the top level), straight from mpmath."""
+    digits = 0 if value._prec < 5 else mpmath.libmp.prec_to_dps(value._prec)
+    text = mpmath.libmp.to_str(value._mpf_, digits, strip_zeros=False)
+    if text.startswith("-.0"):
+        return "-0." + text[3:]
+    if text.startswith(".0"):
+        return "0." + text[2:]
+    return text.removeprefix("+")
 
 
 def to_decimal(value: Value, digits: int = _EVALF_DIGITS) -> Decimal:
@@ -118,6 +137,8 @@ def to_decimal(value: Value, digits: int = _EVALF_DIGITS) -> Decimal:
         with localcontext() as context:
             context.prec = digits + 10
             return Decimal(int(value.p)) / Decimal(int(value.q))
+    if isinstance(value, sympy.Float):  # the common irrational: mpmath prints it without sympy's evalf
+        return Decimal(mpmath.libmp.to_str(value._mpf_, digits, min_fixed=-1, max_fixed=0))
     evaluated = sympy.N(value, digits)
     if not evaluated.is_real or not evaluated.is_number:
         raise ValueError(f"value {value} is not a real number")

@@ -1,0 +1,53 @@
+"""Ordered map over both cores for batch work whose inputs cannot be pickled.
+
+Templates hold compiled Jinja and expression closures, so work is handed to worker
+processes by *fork*: the children inherit the parent's objects and receive only an
+index. Results come back in input order, so output stays byte-identical to a serial
+run. Where fork is unavailable (or the batch is small) the map runs in this process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from typing import Any, Callable, Iterator, Sequence
+
+from .errors import QuizgenError
+
+_TASK: tuple[Callable[[Any], Any], Sequence[Any]] | None = None  # what a forked worker runs, inherited from the parent
+
+
+def worker_count(items: int, requested: int | None = None) -> int:
+    """How many processes a batch of ``items`` gets: every core (or ``requested``), never more than items."""
+    cores = requested or os.cpu_count() or 1
+    if not sys.platform.startswith("linux") or _TASK is not None:  # no fork; or already inside a worker
+        return 1
+    return max(1, min(cores, items))
+
+
+def ordered_map(function: Callable[[Any], Any], items: Sequence[Any], workers: int) -> Iterator[Any]:
+    """``function(item)`` for each item, in order, computed by ``workers`` forked processes (1: here).
+
+    A QuizgenError in a worker reaches the caller as a QuizgenError with the same message
+    (some of its subclasses cannot be pickled with their arguments).
+    """
+    global _TASK
+    if workers <= 1:
+        yield from map(function, items)
+        return
+    _TASK = (function, items)
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers) as pool:
+            yield from pool.imap(_run, range(len(items)), chunksize=1)
+    finally:
+        _TASK = None
+
+
+def _run(index: int) -> Any:
+    function, items = _TASK  # type: ignore[misc]
+    try:
+        return function(items[index])
+    except QuizgenError as error:
+        raise QuizgenError(str(error)) from None
