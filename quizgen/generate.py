@@ -511,13 +511,17 @@ def generate(template: Template, count: int, seed: int, nice: bool = False, stat
     if count < 1:
         raise QuizgenError(f"count={count} must be at least 1")
     seen: set[str] = set()
-    produced = 0
+    produced = misses = 0
     limit = count * 20 + 200
     for index in range(limit):
         try:
             variant = make_variant(template, seed, index, nice, stats, seen)
         except _Duplicate:
+            misses += 1
+            if misses == _EXHAUSTED_AFTER and _all_made(template, nice, produced):
+                break  # a small template has given all it has: do not draw on to the limit
             continue
+        misses = 0
         seen.add(variant.note)
         yield variant
         produced += 1
@@ -533,6 +537,13 @@ def generate(template: Template, count: int, seed: int, nice: bool = False, stat
 # Counting the distinct variants a template can make
 
 _ENUMERATION_LIMIT = 20_000
+_EXHAUSTED_AFTER = 100  # duplicate draws in a row before generate asks whether the template is used up
+_QUICK_LIMIT = 2_000  # draws enumerated for that question: a template near exhaustion is small
+
+
+def _all_made(template: Template, nice: bool, produced: int) -> bool:
+    capacity, complete = count_distinct(template, nice, _QUICK_LIMIT)
+    return complete and produced >= capacity
 
 
 def count_distinct(template: Template, nice: bool = False, limit: int = _ENUMERATION_LIMIT) -> tuple[int, bool]:

@@ -26,7 +26,7 @@ import math
 import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Context, Decimal
 from fractions import Fraction
 from functools import lru_cache
 from html import escape
@@ -130,10 +130,14 @@ class MoodleCategory:
     template: str
     questions: list[MoodleQuestion]
     shortfall: int = 0  # variants asked for but not made (with allow_fewer)
+    xml: str = ""  # its part of the Moodle XML file, once rendered
 
 
 # ---------------------------------------------------------------------------
 # Numbers as Moodle reads them
+
+
+_CONTEXTS = {rounding: Context(prec=DIGITS, rounding=rounding) for rounding in (ROUND_HALF_EVEN, ROUND_CEILING)}
 
 
 def decimal_text(value: Fraction, rounding: str = ROUND_HALF_EVEN) -> str:
@@ -146,10 +150,7 @@ def decimal_text(value: Fraction, rounding: str = ROUND_HALF_EVEN) -> str:
     """
     if value.denominator == 1:
         return str(value.numerator)
-    with localcontext() as context:
-        context.prec = DIGITS
-        context.rounding = rounding
-        number = Decimal(value.numerator) / Decimal(value.denominator)
+    number = _CONTEXTS[rounding].divide(Decimal(value.numerator), Decimal(value.denominator))
     text = format(number, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
@@ -496,12 +497,13 @@ PARALLEL_FROM = 400  # variants: a smaller export is built in this process (a fo
 
 def build_categories(
     items: Iterable[ExportItem], count: int, seed: int, penalty: float = DEFAULT_PENALTY, allow_fewer: bool = False,
-    progress: Callable[[], None] | None = None, workers: int | None = None,
+    progress: Callable[[], None] | None = None, workers: int | None = None, finish: Callable[[MoodleCategory], None] | None = None,
 ) -> list[MoodleCategory]:
     """One category per template, holding ``count`` distinct variants (fewer only with ``allow_fewer``).
 
-    A large export is built on every core, a template per task. Questions built in a
-    worker come back without their ``variant`` and ``record`` (plain data only).
+    A large export is built on every core, a template per task; ``finish`` (rendering a
+    category's part of the file) runs in the same task. Questions built in a worker come
+    back without their ``variant`` and ``record`` (plain data only).
     """
     if penalty not in PENALTIES:
         raise QuizgenError(f"penalty={penalty} must be one of Moodle's choices: {', '.join(f'{p:g}' for p in PENALTIES)}")
@@ -514,6 +516,8 @@ def build_categories(
 
     def build(item: ExportItem) -> MoodleCategory:
         category = _category(item, count, seed, penalty, allow_fewer, progress if processes == 1 else None)
+        if finish:
+            finish(category)
         if processes > 1:
             for question in category.questions:
                 question.variant, question.record = None, {}
@@ -550,18 +554,26 @@ def _category(item: ExportItem, count: int, seed: int, penalty: float, allow_few
 # The XML file
 
 
-def render_moodle_xml(categories: list[MoodleCategory], seed: int) -> str:
-    """The Moodle XML file, checked by an XML parser before it is returned."""
-    env = _environment("moodle")
-    text = env.get_template("quiz.xml.j2").render(categories=categories, version=__version__, seed=seed)
+def render_category_xml(category: MoodleCategory) -> None:
+    """A category's part of the Moodle XML file, checked by an XML parser: the file is only these parts in <quiz>."""
+    text = _environment("moodle").get_template("category.xml.j2").render(category=category).rstrip("\n")
     try:
-        root = ElementTree.fromstring(text.encode("utf-8"))
+        root = ElementTree.fromstring(f"<quiz>{text}</quiz>".encode("utf-8"))
     except ElementTree.ParseError as error:
-        raise RenderError(f"the Moodle XML does not parse ({error})") from None
-    expected = sum(1 + len(c.questions) for c in categories)
-    if root.tag != "quiz" or len(root.findall("question")) != expected:
-        raise RenderError(f"the Moodle XML holds {len(root.findall('question'))} <question> elements, expected {expected}")
-    return text
+        raise RenderError(f"{category.template}: the Moodle XML does not parse ({error})") from None
+    expected = 1 + len(category.questions)
+    if len(root) != expected or any(element.tag != "question" for element in root):
+        raise RenderError(f"{category.template}: the Moodle XML holds {len(root)} elements, expected {expected} <question> elements")
+    category.xml = text
+
+
+def render_moodle_xml(categories: list[MoodleCategory], seed: int) -> str:
+    """The Moodle XML file: each category's checked part (rendered now if it is not yet) inside <quiz>."""
+    for category in categories:
+        if not category.xml:
+            render_category_xml(category)
+    env = _environment("moodle")
+    return env.get_template("quiz.xml.j2").render(categories=[{"xml": Markup(c.xml)} for c in categories], version=__version__, seed=seed)
 
 
 @dataclass
@@ -575,5 +587,5 @@ def export_moodle(
     progress: Callable[[], None] | None = None, workers: int | None = None,
 ) -> MoodleExport:
     """The Moodle XML text of N variants of each template, and the categories it holds."""
-    categories = build_categories(items, count, seed, penalty, allow_fewer, progress, workers)
+    categories = build_categories(items, count, seed, penalty, allow_fewer, progress, workers, finish=render_category_xml)
     return MoodleExport(render_moodle_xml(categories, seed), categories)
