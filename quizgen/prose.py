@@ -8,6 +8,7 @@ line breaks of the YAML folded into spaces, math kept as TeX, text left as text.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .tex import default_symbol
 
@@ -79,35 +80,37 @@ def _add_text(segments: list[Segment], text: str) -> None:
         segments.append(("text", text))
 
 
+_TOKEN_CACHE: dict[tuple[str, ...], re.Pattern] = {}
+
+
+def _tokens(separators: tuple[str, ...]) -> re.Pattern:
+    """What split_top must look at: groups, \\left/\\right, escaped characters, control words and the separators."""
+    pattern = _TOKEN_CACHE.get(separators)
+    if pattern is None:
+        seps = "|".join(re.escape(s) + ("(?![A-Za-z])" if s[-1].isalpha() else "") for s in separators)
+        pattern = _TOKEN_CACHE[separators] = re.compile(
+            r"(?P<open>\\left(?![A-Za-z])|\{)|(?P<close>\\right(?![A-Za-z])|\})|(?P<sep>" + seps + r")|\\[^A-Za-z]|\\[A-Za-z]+"
+        )
+    return pattern
+
+
 def split_top(tex: str, separators: tuple[str, ...]) -> list[tuple[str, str]]:
     """Split TeX at separators outside braces and \\left...\\right: [(separator before, piece), ...]."""
     pieces: list[tuple[str, str]] = []
-    depth, start, before, i = 0, 0, "", 0
-    while i < len(tex):
-        if tex.startswith(r"\left", i) and not tex[i + 5 : i + 6].isalpha():
+    depth, start, before = 0, 0, ""
+    for token in _tokens(separators).finditer(tex):
+        if token.lastgroup == "open":
             depth += 1
-        elif tex.startswith(r"\right", i) and not tex[i + 6 : i + 7].isalpha():
+        elif token.lastgroup == "close":
             depth -= 1
-        elif tex[i] == "\\" and i + 1 < len(tex) and not tex[i + 1].isalpha():
-            i += 2  # \{ \} \, \\ ...: never a group or a separator
-            continue
-        elif tex[i] == "{":
-            depth += 1
-        elif tex[i] == "}":
-            depth -= 1
-        elif depth == 0:
-            for separator in separators:
-                follows = tex[i + len(separator) : i + len(separator) + 1]
-                if tex.startswith(separator, i) and not (separator[-1].isalpha() and follows.isalpha()):
-                    pieces.append((before, tex[start:i].strip()))
-                    before, start = separator, i + len(separator)
-                    i = start - 1
-                    break
-        i += 1
+        elif token.lastgroup == "sep" and depth == 0:
+            pieces.append((before, tex[start : token.start()].strip()))
+            before, start = token.group(), token.end()
     pieces.append((before, tex[start:].strip()))
     return [(separator, piece) for separator, piece in pieces if piece]
 
 
+@lru_cache(maxsize=4096)
 def step_shape(tex: str, long: int = 70) -> tuple[str, list[tuple[str, str]]]:
     """How to lay out a worked step: ("list", given values), ("chain", relations, one per line) or ("line", whole)."""
     if r"\quad" in tex:

@@ -36,8 +36,12 @@ _TEXT_GROUP = re.compile(r"\\(?:text|mathrm|mathit|mathbf|operatorname|textbf|te
 _PLACEHOLDER = re.compile(r'"qzq(\d+)q"( (?=[,(]))?')  # tex2typst spaces text, not numbers, before a comma or bracket
 
 
+@lru_cache(maxsize=16384)
 def tex_to_typst(tex: str) -> str:
-    """Typst math for TeX math (no $ delimiters); a RenderError names the snippet it cannot convert."""
+    """Typst math for TeX math (no $ delimiters); a RenderError names the snippet it cannot convert.
+
+    Cached whole: a paper and its key share most snippets, and labels recur on every paper.
+    """
     tex = fix_gaps(tex)
     if not tex:
         return ""
