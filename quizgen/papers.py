@@ -66,7 +66,9 @@ def paragraphs(text: str | None) -> list[list[dict[str, Any]]]:
     return [_segments(paragraph) for paragraph in prose.paragraphs(text)]
 
 
+@lru_cache(maxsize=4096)
 def label(text: str | None) -> list[dict[str, Any]]:
+    """A label's segments (shared between calls: read-only); labels recur on every paper."""
     return _segments(prose.label(text))
 
 
