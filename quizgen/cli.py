@@ -462,7 +462,7 @@ def _build_export(context: _Context, template_ids, topic, exam_path, variants: i
         result = build(items, variants, seed, lambda: bar.update(1))
     for category in result.categories:
         if category.shortfall:
-            made = len(category.questions)
+            made = category.made
             click.echo(f"Note: {category.template}: only {made} distinct variant{'' if made == 1 else 's'} (asked for {variants})", err=True)
     return result, seed
 
@@ -492,7 +492,7 @@ def export_moodle_command(context: _Context, template_ids, topic, exam_path, var
     )
     with atomic_writer(output) as stream:
         stream.write(result.text)
-    questions = sum(len(c.questions) for c in result.categories)
+    questions = sum(c.made for c in result.categories)
     categories = len(result.categories)
     click.echo(f"Wrote {output or 'standard output'}: {categories} categor{'y' if categories == 1 else 'ies'}, {questions} questions (seed {seed})", err=True)
 

@@ -131,6 +131,11 @@ class MoodleCategory:
     questions: list[MoodleQuestion]
     shortfall: int = 0  # variants asked for but not made (with allow_fewer)
     xml: str = ""  # its part of the Moodle XML file, once rendered
+    made: int = -1  # questions made: len(questions), also once a worker has sent back only the XML
+
+    def __post_init__(self) -> None:
+        if self.made < 0:
+            self.made = len(self.questions)
 
 
 # ---------------------------------------------------------------------------
@@ -503,7 +508,8 @@ def build_categories(
 
     A large export is built on every core, a template per task; ``finish`` (rendering a
     category's part of the file) runs in the same task. Questions built in a worker come
-    back without their ``variant`` and ``record`` (plain data only).
+    back without their ``variant`` and ``record`` (plain data only), and not at all once
+    ``finish`` has rendered them: the category then carries its XML and ``made``.
     """
     if penalty not in PENALTIES:
         raise QuizgenError(f"penalty={penalty} must be one of Moodle's choices: {', '.join(f'{p:g}' for p in PENALTIES)}")
@@ -521,12 +527,14 @@ def build_categories(
         if processes > 1:
             for question in category.questions:
                 question.variant, question.record = None, {}
+            if finish:
+                category.questions = []  # rendered: sending them back would only cost pickling
         return category
 
     categories = []
     for category in ordered_map(build, items, processes):
         if progress and processes > 1:
-            for _ in category.questions:
+            for _ in range(category.made):
                 progress()
         categories.append(category)
     return categories
