@@ -202,6 +202,8 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 
 
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")  # every control character but the newline
+# A TeX command starting with \n that double-quoted YAML turned into a newline ("\nabla" → newline + "abla").
+_LOST_BACKSLASH_N = re.compile(r"\n(abla|eq|eg|ot|otin|exists|leq|geq|mid|ewline|orm)(?![A-Za-z])")
 
 
 class _Reader:
@@ -230,6 +232,9 @@ class _Reader:
         control = _CONTROL.search(value)
         if control:
             self.fail(where, f"contains the control character {control.group()!r}: in double-quoted YAML a backslash starts an escape (\\t in \\theta, \\r in \\right), so write TeX in single quotes or a '|' block")
+        lost = _LOST_BACKSLASH_N.search(value)
+        if lost:
+            self.fail(where, f"has a line break before '{lost.group(1)}': in double-quoted YAML \\n is a line break, so \\n{lost.group(1)} lost its backslash; write TeX in single quotes or a '|' block")
         return value
 
     def integer(self, value: Any, where: str, low: int, high: int) -> int:

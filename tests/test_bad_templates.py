@@ -113,6 +113,7 @@ CASES: dict[str, Case] = {
     "text_attribute_attack.yaml": Case("text", "attribute access ('.') is not allowed in text"),
     "text_include_attack.yaml": Case("text", "'include' is not allowed in text"),
     "yaml_duplicate_key.yaml": Case("difficulty", "duplicate key 'difficulty'"),
+    "text_double_quoted_nabla.yaml": Case("mistakes.no_plus_one.feedback", "\\nabla lost its backslash"),
 }
 
 TEMPLATE_ID = "cnn.pool_output"  # the id of every bad file that gets past its id check
