@@ -21,8 +21,8 @@ import sympy
 
 from .draws import Distribution
 from .errors import ExpressionError, QuizgenError, VariantError
-from .template import TABLE_KINDS, AnswerSpec, Constraint, Template, Tolerance
-from .tex import TexPrinter, default_symbol, value_tex
+from .template import TABLE_KINDS, AnswerSpec, Constraint, FixedText, Template, Tolerance
+from .tex import TexPrinter, default_symbol, has_conditional, value_tex
 from .values import (
     Value,
     exact,
@@ -685,7 +685,7 @@ _SYMBOLIC: dict[tuple, str] = {}
 def _symbolic_tex(template: Template, name: str, root, env: dict[str, Value]) -> str:
     """The symbolic line depends only on the shapes of the values (sums are written per element), so it is printed once."""
     shapes = tuple((n, getattr(v, "shape", None)) for n, v in env.items() if is_array(v))
-    if _has_conditional(root):
+    if has_conditional(root):
         return TexPrinter(template.symbols, env, substitute=False).tex(root)
     key = (template.id, template.source, name, shapes)
     tex = _SYMBOLIC.get(key)
@@ -694,25 +694,8 @@ def _symbolic_tex(template: Template, name: str, root, env: dict[str, Value]) ->
     return tex
 
 
-def _has_conditional(node) -> bool:
-    """A step with 'a if c else b' prints the branch this variant takes, so it is not cached."""
-    from .expressions import Conditional
-
-    return isinstance(node, Conditional) or any(_has_conditional(child) for child in node.children())
-
-
 # ---------------------------------------------------------------------------
 # Concept and matching questions over a table of the sheet
-
-
-class _FixedText:
-    """Feedback written by quizgen itself (no placeholders): renders to the same text always."""
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def render(self, context: dict[str, str]) -> str:
-        return self.text
 
 
 def _slug(text: str) -> str:
@@ -758,7 +741,7 @@ def _concept_variant(template: Template, seed: int, index: int, rng: np.random.G
         else:
             name, label = f"confused_with_{_slug(wrong)}", f"chose the {wrong} instead of the {correct}"
             feedback = f"The {wrong} is for '{pairs[other][given]}'; '{prompt}' is the {columns[given].lower()} of the {correct}."
-        mistakes.append(MistakeValue(name, label, "choice", wrong, wrong, _FixedText(feedback), context))
+        mistakes.append(MistakeValue(name, label, "choice", wrong, wrong, FixedText(feedback), context))
     entries: list[MistakeValue | None] = [None, *mistakes]
     options = []
     for position, i in enumerate(rng.permutation(len(entries)).tolist()):

@@ -110,7 +110,7 @@ class Mistake:
     label: str
     answer: str
     expression: Expression
-    feedback: jinja2.Template
+    feedback: jinja2.Template | FixedText
     feedback_source: str
 
 
@@ -206,6 +206,16 @@ _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")  # every control character bu
 _LOST_BACKSLASH_N = re.compile(r"\n(abla|eq|eg|ot|otin|exists|leq|geq|mid|ewline|orm)(?![A-Za-z])")
 
 
+class FixedText:
+    """A text with no placeholders, rendered once: renders to the same text always (as a Jinja template would)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def render(self, context: dict[str, str] | None = None) -> str:
+        return self.text
+
+
 class _Reader:
     """Field-by-field checks that raise BankError naming the file and the field."""
 
@@ -260,6 +270,17 @@ class _Reader:
 
     def jinja(self, text: Any, where: str, names: set[str]) -> jinja2.Template:
         return self.jinja_with_names(text, where, names)[0]
+
+    def fixed_or_jinja(self, text: Any, where: str, names: set[str]) -> jinja2.Template | FixedText:
+        """A text without placeholders is rendered once, here: most variants show a constant feedback many times."""
+        compiled, used = self.jinja_with_names(text, where, names)
+        if used or "{%" in text or "{{" in text:
+            return compiled
+        try:
+            return FixedText(compiled.render({}))
+        except jinja2.TemplateError as error:
+            self.fail(where, f"template error: {error.message}")
+            raise
 
     def jinja_with_names(self, text: Any, where: str, names: set[str]) -> tuple[jinja2.Template, set[str]]:
         """The compiled text and the variable names its placeholders use."""
@@ -409,7 +430,7 @@ def build_template(data: Any, source: str, path: Path | None, bank_root: Path | 
             reader.fail(f"{where}.answer", f"'{target}' is not one of the answers ({', '.join(sorted(answer_names))})")
         expression = reader.expression(item["value"], f"{where}.value", known)
         feedback_source = reader.string(item["feedback"], f"{where}.feedback")
-        feedback = reader.jinja(feedback_source, f"{where}.feedback", known)
+        feedback = reader.fixed_or_jinja(feedback_source, f"{where}.feedback", known)
         mistakes.append(Mistake(name, reader.string(item["label"], f"{where}.label"), target, expression, feedback, feedback_source))
 
     option_count = 0

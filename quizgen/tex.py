@@ -79,9 +79,19 @@ def value_tex(value: Value, format_scalar: Callable[[Value], str] = format_numbe
     return _scientific(format_scalar(value))
 
 
-def _has_conditional(node: ex.Node) -> bool:
-    """An 'a if c else b' formula is printed per element only for a scalar; on a vector it stays a named call."""
-    return isinstance(node, ex.Conditional) or any(_has_conditional(child) for child in node.children())
+_CONDITIONAL: dict[int, tuple[ex.Node, bool]] = {}  # id(root) -> (root, answer): the root is kept so its id stays its own
+
+
+def has_conditional(root: ex.Node) -> bool:
+    """Whether an expression holds 'a if c else b' (its printed form then depends on the values); asked once per root."""
+    known = _CONDITIONAL.get(id(root))
+    if known is None:
+        known = _CONDITIONAL[id(root)] = (root, _contains_conditional(root))
+    return known[1]
+
+
+def _contains_conditional(node: ex.Node) -> bool:
+    return isinstance(node, ex.Conditional) or any(_contains_conditional(child) for child in node.children())
 
 
 @lru_cache(maxsize=None)
@@ -318,7 +328,7 @@ class TexPrinter:
             if is_array(value) and value.ndim == 1:
                 value = value[element]
             return self._bound_as_tuple(self._bound_value(value) if self.substitute else Bound(self.print(node, scope, None)[0], ATOM, value))
-        if spec.expand is not None and not (_has_conditional(spec.expand.root) and any(is_array(self.value_of(a, scope)) for a in node.args)):
+        if spec.expand is not None and not (has_conditional(spec.expand.root) and any(is_array(self.value_of(a, scope)) for a in node.args)):
             return self._print_expansion(node, spec, scope, element)
         special = getattr(self, "_call_" + name, None)
         if special is not None:
