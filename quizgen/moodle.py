@@ -36,7 +36,7 @@ import jinja2
 import sympy
 from markupsafe import Markup
 
-from . import __version__
+from . import __version__, prose
 from .errors import QuizgenError, RenderError, VariantError
 from .generate import Answer, MistakeValue, Variant, generate
 from .parallel import ordered_map, worker_count
@@ -204,32 +204,29 @@ def accepts(answer: NumericAnswer, response: str) -> bool:
 # ---------------------------------------------------------------------------
 # Text: prose with $...$ math → HTML for Moodle's MathJax filter
 
-_MATH = re.compile(r"\\\$|\$\$(.+?)\$\$|\$(.+?)\$", re.S)
-
-
 def prose_html(text: str, where: str = "text") -> str:
     """Author prose with TeX in ``$...$``/``$$...$$`` as HTML: math in ``\\( \\)``/``\\[ \\]``, paragraphs at blank lines.
 
-    Everything is HTML-escaped (MathJax reads the decoded text, so ``a < b`` inside math survives).
+    Split by quizgen.prose (as every output is); everything is HTML-escaped (MathJax reads
+    the decoded text, so ``a < b`` inside math survives).
     """
-    paragraphs = []
-    for paragraph in re.split(r"\n\s*\n", text.strip()):
-        out, position = [], 0
-        for match in _MATH.finditer(paragraph):
-            out.append(escape(paragraph[position:match.start()], quote=False))
-            if match.group(0) == r"\$":
-                out.append("$")
-            elif match.group(1) is not None:
-                out.append(r"\[" + escape(match.group(1).strip(), quote=False) + r"\]")
+    try:
+        split = prose.paragraphs(text, strict=True)
+    except ValueError as error:
+        raise RenderError(f"{where}: {error}") from None
+    html = []
+    for segments in split:
+        out, previous = [], ""
+        for kind, body in segments:
+            if kind == "text":
+                out.append((" " if previous == "display" else "") + escape(body, quote=False))
+            elif kind == "display":
+                out.append(r"\[" + escape(body, quote=False) + r"\]")
             else:
-                out.append(r"\(" + escape(match.group(2), quote=False) + r"\)")
-            position = match.end()
-        rest = paragraph[position:]
-        if "$" in rest:
-            raise RenderError(f"{where}: unmatched '$' (math is written $...$ or $$...$$; a literal dollar is \\$)")
-        out.append(escape(rest, quote=False))
-        paragraphs.append("<p>" + "".join(out).strip() + "</p>")
-    return "\n".join(paragraphs)
+                out.append(math_html(body))
+            previous = kind
+        html.append("<p>" + "".join(out).strip() + "</p>")
+    return "\n".join(html)
 
 
 def math_html(tex: str) -> str:

@@ -13,6 +13,7 @@ from functools import lru_cache
 from .tex import default_symbol
 
 _MATH = re.compile(r"\$\$(.+?)\$\$|(?<!\\)\$(.+?)(?<!\\)\$", re.S)
+_UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
 _QUOTED = re.compile(r'"([^"\n]+)"')
 _IDENTIFIER = re.compile(
     r"(?<![A-Za-z0-9\\])(?:[A-Za-z]+(?:[_^](?:[A-Za-z]+|\d+|\([A-Za-z0-9+-]+\)))+"
@@ -23,8 +24,12 @@ _ACCENTS = ("hat", "bar", "tilde")
 Segment = tuple[str, str]  # ("text", words) | ("math", tex) | ("display", tex)
 
 
-def paragraphs(text: str | None) -> list[list[Segment]]:
-    """Paragraphs of segments; quotes become typographic quotes, a \\$ stays a dollar sign."""
+def paragraphs(text: str | None, strict: bool = False) -> list[list[Segment]]:
+    """Paragraphs of segments; quotes become typographic quotes, a \\$ stays a dollar sign.
+
+    The one splitter of author prose for every output (Typst, LaTeX, Moodle HTML, the
+    self-test page). ``strict``: a '$' that opens no math is a ValueError, not a dollar.
+    """
     if not text:
         return []
     result = []
@@ -38,7 +43,10 @@ def paragraphs(text: str | None) -> list[list[Segment]]:
             else:
                 segments.append(("math", match.group(2).strip()))
             position = match.end()
-        _add_text(segments, paragraph[position:])
+        rest = paragraph[position:]
+        if strict and _UNESCAPED_DOLLAR.search(rest):
+            raise ValueError("unmatched '$' (math is written $...$ or $$...$$; a literal dollar is \\$)")
+        _add_text(segments, rest)
         if segments:
             result.append(segments)
     return result

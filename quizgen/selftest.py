@@ -26,6 +26,7 @@ import sympy
 from latex2mathml.converter import convert as latex_to_mathml
 from markupsafe import Markup, escape
 
+from . import prose
 from .errors import RenderError
 from .generate import Answer, Variant
 from .marking import answer_shape, flat_rounded, matching_columns
@@ -34,7 +35,6 @@ from .responses import describe_shape
 from .values import is_array, to_decimal
 
 _MASK = 0xFFFFFFFF
-_MATH = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(.+?)(?<!\\)\$", re.S)
 _ENTITY = re.compile(r"&#x([0-9A-Fa-f]+);")
 _XMLNS = ' xmlns="http://www.w3.org/1998/Math/MathML"'
 
@@ -60,19 +60,15 @@ def _character(match: re.Match) -> str:
 
 
 def prose_html(text: str, inline: bool = False) -> Markup:
-    """Prose with $...$ and $$...$$ math: escaped text, MathML math, paragraphs at blank lines.
+    """Prose with $...$ and $$...$$ math (split by quizgen.prose): escaped text, MathML math, paragraphs at blank lines.
 
     ``inline`` leaves a one-paragraph text unwrapped, to run on after a label (feedback).
     """
     paragraphs = []
-    for paragraph in re.split(r"\n\s*\n", text.strip()):
-        parts, position = [], 0
-        for match in _MATH.finditer(paragraph):
-            parts.append(escape(paragraph[position : match.start()].replace(r"\$", "$")))
-            display = match.group(1) is not None
-            parts.append(math_html(match.group(1) if display else match.group(2), display))
-            position = match.end()
-        parts.append(escape(paragraph[position:].replace(r"\$", "$")))
+    for segments in prose.paragraphs(text):
+        parts = []
+        for kind, body in segments:
+            parts.append(escape(body) if kind == "text" else math_html(body, display=kind == "display"))
         paragraphs.append(Markup("").join(parts))
     if inline and len(paragraphs) == 1:
         return paragraphs[0]
