@@ -175,7 +175,9 @@ _BUILTINS: dict[str, Function] = {
 _DRAWS: dict[str, Function] = {name: Function(name, maker, draw=True) for name, maker in draws.DISTRIBUTIONS.items()}
 _DRAWS["network"] = Function("network", networks.draw_network, draw=True)
 
-_CONSTANTS: dict[str, Value] = {"pi": sympy.pi, "e": sympy.E, "true": True, "false": False}
+# pi and e are numbers to 60 digits like every other irrational value (quizgen.values), so
+# results stay numeric (a JSON 'exact' is a decimal, never the text '2*pi').
+_CONSTANTS: dict[str, Value] = {"pi": numeric.PI, "e": numeric.E, "true": True, "false": False}
 
 
 def _formula_functions() -> dict[str, Function]:

@@ -304,6 +304,10 @@ def _at_zero(result: int):
     return lambda x: sympy.Integer(result) if x == 0 else None
 
 
+with mpmath.workprec(_BITS):
+    PI = sympy.Float(+mpmath.pi, DIGITS)  # the constants a template may name, as numbers
+    E = sympy.Float(+mpmath.e, DIGITS)
+
 exp = _numeric("exp", mpmath.exp, _at_zero(1))
 log = _numeric("log", _positive("log", mpmath.log), _exact_log)
 sqrt = _numeric("sqrt", _positive("sqrt", mpmath.sqrt), _exact_sqrt)
