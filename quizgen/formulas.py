@@ -28,13 +28,18 @@ class Formula:
     expand: str | None  # the sheet's formula in the expression language, over the parameter names
     params: tuple[str, ...]
     section: int | None
+    steps: Callable[..., list[tuple[str, str]]] | None = None  # its own worked steps (label, TeX) from its arguments' values
 
 
 FORMULAS: dict[str, Formula] = {}
 
 
-def formula(tex: str | None = None, expand: str | None = None, section: int | None = None):
-    """Register a function of the sheet under its own name for use in expressions."""
+def formula(tex: str | None = None, expand: str | None = None, section: int | None = None, steps: Callable | None = None):
+    """Register a function of the sheet under its own name for use in expressions.
+
+    ``steps``: a formula whose working is more than one line (a whole network, a layer
+    per step) gives its worked steps itself.
+    """
 
     def register(function: Callable) -> Callable:
         import inspect
@@ -42,7 +47,7 @@ def formula(tex: str | None = None, expand: str | None = None, section: int | No
         params = tuple(inspect.signature(function).parameters)
         name = function.__name__
         shown = tex if tex is not None else r"\operatorname{" + name.replace("_", r"\_") + "}"
-        FORMULAS[name] = Formula(name, function, shown, expand, params, section)
+        FORMULAS[name] = Formula(name, function, shown, expand, params, section, steps)
         return function
 
     return register
@@ -496,6 +501,6 @@ __all__ = sorted(FORMULAS) + ["FORMULAS", "Formula", "ACTIVATIONS", "mean", "bia
 
 from . import networks as _networks  # noqa: E402  (registered after the single-layer formulas they build on)
 
-formula(tex=r"\operatorname{table}", section=7)(_networks.network_table)
+formula(tex=r"\operatorname{table}", section=7, steps=_networks.network_steps)(_networks.network_table)
 formula(tex=r"\operatorname{total\ parameters}", section=7)(_networks.network_params)
 formula(tex=r"\operatorname{layers}", section=7)(_networks.network_tex)

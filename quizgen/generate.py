@@ -776,11 +776,10 @@ def _is_network(value: Value) -> bool:
 
 
 def _step_provider(root):
-    """Formulas that show their own steps (one per layer of a network), when called on plain variables."""
+    """A formula that gives its own worked steps (quizgen.formulas, ``steps=``), when called on plain variables."""
     from .expressions import Call, Name
-    from .networks import network_steps
+    from .formulas import FORMULAS
 
-    providers = {"network_table": network_steps}
-    if isinstance(root, Call) and root.function in providers and all(isinstance(a, Name) for a in root.args):
-        return providers[root.function]
+    if isinstance(root, Call) and root.function in FORMULAS and all(isinstance(a, Name) for a in root.args):
+        return FORMULAS[root.function].steps
     return None
