@@ -18,16 +18,14 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bank_support import near_tie as _near_tie, rounded_like_quizgen
+from bank_support import REL, check_answer
 from quizgen.bank import load_bank
 from quizgen.generate import count_distinct, generate
 from quizgen.values import to_float
@@ -37,7 +35,6 @@ torch.set_default_dtype(torch.float64)
 BANK = load_bank(collect_errors=True)  # another topic's template being edited must not stop these tests
 SHEET = Path(__file__).resolve().parents[2] / "shared" / "seed" / "dnn-formula-sheet.txt"
 N_VARIANTS = 300
-REL = 1e-9
 
 
 # ---------------------------------------------------------------------------
@@ -66,26 +63,6 @@ def linear(weight, bias=None) -> nn.Linear:
         if bias is not None:
             layer.bias.copy_(t(bias).reshape(weight.shape[0]))
     return layer
-
-
-def check_answer(variant, answer, reference) -> None:
-    """The exact answer agrees with the reference to 1e-9, and so does the rounded key."""
-    spec = answer.spec
-    where = f"{variant.template.id} {variant.code} {spec.name}"
-    exact = np.asarray(to_float(answer.value), dtype=float).ravel()
-    ref = np.asarray(reference.detach().numpy() if isinstance(reference, torch.Tensor) else reference, dtype=float).ravel()
-    keys = np.asarray(answer.rounded, dtype=object).ravel()
-    assert exact.shape == ref.shape, f"{where}: shape {exact.shape} vs reference {ref.shape}"
-    for value, r, key in zip(exact, ref, keys):
-        assert math.isclose(value, r, rel_tol=REL, abs_tol=1e-12), f"{where}: exact {value!r} vs torch {r!r}"
-        if spec.kind == "integer":
-            assert int(key) == round(r), f"{where}: key {key} vs torch {r!r}"
-            continue
-        rounded, places = rounded_like_quizgen(r, spec.decimals, spec.sigfigs)
-        if _near_tie(r, places):  # an exact .5 tie: the float may sit on either side; the tolerance decides
-            assert abs(float(Decimal(key)) - r) <= 0.5 * 10 ** (-places) + 1e-9, f"{where}: key {key} vs torch {r!r}"
-        else:
-            assert Decimal(key) == rounded, f"{where}: key {key} vs torch {r!r} rounded to {rounded}"
 
 
 # Templates with fewer than N_VARIANTS distinct variants (one drawn value each, so counting them is cheap).

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import math
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -34,6 +33,7 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 
+from bank_support import check_answer  # noqa: E402
 from quizgen.generate import count_distinct, generate  # noqa: E402
 from quizgen.template import load_template  # noqa: E402
 from quizgen.values import to_float  # noqa: E402
@@ -73,41 +73,6 @@ def variants_of(template_id: str):
 
 def params_of(variant) -> dict:
     return {name: to_float(value) for name, value in variant.parameters.items()}
-
-
-def _round_half_away(x: float, decimals: int) -> str:
-    d = Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-    if d == 0:
-        d = abs(d)
-    return str(d)
-
-
-def _near_tie(x: float, decimals: int) -> bool:
-    scaled = abs(x) * 10**decimals
-    return abs(scaled - math.floor(scaled) - 0.5) < 1e-7
-
-
-def check_answer(variant, name: str, reference) -> None:
-    """The exact answer agrees with the reference to 1e-9 (relative), and so does its rounding."""
-    answer = next(a for a in variant.answers if a.spec.name == name)
-    where = f"{variant.template.id} {variant.code} ({variant.note}): {name}"
-    exact = to_float(answer.value)
-    if answer.spec.kind == "integer":
-        assert exact == int(reference), f"{where}: quizgen {exact}, torch {reference}"
-        assert answer.rounded == str(int(reference)), where
-        return
-    exact_list = exact if isinstance(exact, list) else [exact]
-    reference_list = [float(r) for r in (reference if isinstance(reference, (list, tuple)) else [reference])]
-    rounded_list = answer.rounded if isinstance(answer.rounded, list) else [answer.rounded]
-    assert len(exact_list) == len(reference_list), where
-    decimals = answer.spec.decimals
-    assert decimals is not None, "these templates round to decimal places"
-    for value, ref, shown in zip(exact_list, reference_list, rounded_list):
-        assert math.isclose(value, ref, rel_tol=1e-9, abs_tol=1e-12), f"{where}: quizgen {value}, torch {ref}"
-        if _near_tie(ref, decimals):
-            assert abs(float(shown) - ref) <= 10**-decimals / 2 + 1e-9, where
-        else:
-            assert shown == _round_half_away(ref, decimals), f"{where}: shown {shown}, torch rounds to {_round_half_away(ref, decimals)}"
 
 
 # ---------------------------------------------------------------------------

@@ -17,22 +17,19 @@ half away from zero, except at an exact .5 tie, where the tolerance decides.
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bank_support import near_tie as _near_tie
+from bank_support import check_answer
 from quizgen.bank import load_bank
 from quizgen.generate import generate
 from quizgen.values import to_float
 
 BANK = load_bank(collect_errors=True)  # another topic's template being edited must not stop these tests
 N_VARIANTS = 300
-REL = 1e-9
 F64 = torch.float64
 
 
@@ -50,27 +47,6 @@ def t(value) -> torch.Tensor:
 
 def params(variant) -> dict:
     return {name: value if isinstance(value, str) else to_float(value) for name, value in variant.parameters.items()}
-
-
-def _rounded(x: float, places: int) -> Decimal:
-    return Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
-
-
-def check_answer(variant, name, reference) -> None:
-    answer = next(a for a in variant.answers if a.spec.name == name)
-    spec = answer.spec
-    where = f"{variant.template.id} {variant.code} {name}"
-    exact = np.asarray(to_float(answer.value), dtype=float).ravel()
-    ref = np.asarray(reference.detach().numpy(), dtype=float).ravel()
-    keys = np.asarray(answer.rounded, dtype=object).ravel()
-    assert exact.shape == ref.shape, f"{where}: shape {exact.shape} vs reference {ref.shape}"
-    places = spec.decimals
-    for value, r, key in zip(exact, ref, keys):
-        assert math.isclose(value, r, rel_tol=REL, abs_tol=1e-12), f"{where}: exact {value!r} vs torch {r!r}"
-        if _near_tie(r, places):
-            assert abs(float(Decimal(key)) - r) <= 0.5 * 10 ** (-places) + 1e-9, f"{where}: key {key} vs torch {r!r}"
-        else:
-            assert Decimal(key) == _rounded(r, places), f"{where}: key {key} vs torch {r!r}"
 
 
 def variants_of(template_id: str) -> list:
