@@ -285,7 +285,7 @@ def _evaluate_variables(
     small template are duplicates, and they then cost only their draws.
     """
     env: dict[str, Value] = {}
-    note_ready = _note_position(template) if seen is not None else -1
+    note_ready = template.note_position if seen is not None else -1
     pending = sorted(constraints, key=lambda c: c.after)
     position = 0
     for i, variable in enumerate(template.variables):
@@ -325,12 +325,6 @@ def _evaluate_variables(
         if i == note_ready and _note(template, _context(template, env, template.note_names)) in seen:  # type: ignore[operator]
             raise _Duplicate
     return env
-
-
-def _note_position(template: Template) -> int:
-    """Index of the last variable the note needs (-1 when it needs none, or in a table kind)."""
-    names = set(template.note_names)
-    return max((i for i, v in enumerate(template.variables) if v.name in names), default=-1)
 
 
 def _context(template: Template, env: dict[str, Value], only: list[str] | None = None) -> dict[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import keyword
 import math
 import re
+from functools import cached_property
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,12 @@ class Template:
     @property
     def draw_names(self) -> list[str]:
         return [v.name for v in self.variables if v.is_draw]
+
+    @cached_property
+    def note_position(self) -> int:
+        """Index of the last variable the note needs (-1 when it needs none): a duplicate is known once it is drawn."""
+        names = set(self.note_names)
+        return max((i for i, v in enumerate(self.variables) if v.name in names), default=-1)
 
     def variable(self, name: str) -> Variable:
         for variable in self.variables:
