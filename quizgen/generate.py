@@ -533,6 +533,7 @@ def generate(template: Template, count: int, seed: int, nice: bool = False, stat
 _ENUMERATION_LIMIT = 20_000
 _EXHAUSTED_AFTER = 100  # duplicate draws in a row before generate asks whether the template is used up
 _QUICK_LIMIT = 2_000  # draws enumerated for that question: a template near exhaustion is small
+_WORK_PER_VARIANT = 10  # partial draws tried per complete draw allowed, before counting gives up
 
 
 def _all_made(template: Template, nice: bool, produced: int) -> bool:
@@ -553,10 +554,10 @@ def count_distinct(template: Template, nice: bool = False, limit: int = _ENUMERA
     for constraint in constraints:
         by_position.setdefault(constraint.after, []).append(constraint)
     notes: set[str] = set()
-    visited = 0
+    visited = tried = 0
 
     def walk(i: int, env: dict[str, Value]) -> bool:
-        nonlocal visited
+        nonlocal visited, tried
         if i == len(template.variables):
             visited += 1
             if visited > limit:
@@ -587,6 +588,9 @@ def count_distinct(template: Template, nice: bool = False, limit: int = _ENUMERA
         except (ZeroDivisionError, ValueError, TypeError, IndexError, ArithmeticError, ExpressionError):
             return True
         for choice in choices:
+            tried += 1
+            if tried > _WORK_PER_VARIANT * limit:  # constraints prune most partial draws: bound those too
+                return False
             env[variable.name] = choice
             if all(_holds(c, env) for c in by_position.get(i, [])):
                 if not walk(i + 1, env):
