@@ -235,7 +235,12 @@ def within(value: Value, target: Value, tolerance: Any) -> bool:
     if difference == 0:
         return True
     if isinstance(difference, sympy.Rational) and isinstance(tolerance, sympy.Rational):
-        return bool(abs(difference) <= tolerance)  # exact, and far faster than through Decimal
+        # Fast answers where the 30-digit comparison below cannot differ (rounding is monotonic):
+        magnitude = abs(difference)
+        if magnitude <= tolerance:
+            return True
+        if int(magnitude.p) / int(magnitude.q) > 2 * (int(tolerance.p) / int(tolerance.q)):
+            return False
     return to_decimal(difference, 30).copy_abs() <= to_decimal(tolerance, 30)  # copy_abs: abs() would round to 28 digits
 
 
