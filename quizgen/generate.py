@@ -510,15 +510,18 @@ def generate(template: Template, count: int, seed: int, nice: bool = False, stat
     if count < 1:
         raise QuizgenError(f"count={count} must be at least 1")
     seen: set[str] = set()
-    produced = misses = 0
+    produced = misses = draws = 0
     limit = count * 20 + 200
     for index in range(limit):
+        draws += 1
         try:
             variant = make_variant(template, seed, index, nice, stats, seen)
         except _Duplicate:
             misses += 1
             if misses == _EXHAUSTED_AFTER and _all_made(template, nice, produced):
                 break  # a small template has given all it has: do not draw on to the limit
+            if misses >= _EXHAUSTED_AFTER and misses * (count - produced) > limit - draws:
+                break  # a new variant now takes about `misses` draws: the rest cannot come within the limit
             continue
         misses = 0
         seen.add(variant.note)
@@ -529,7 +532,7 @@ def generate(template: Template, count: int, seed: int, nice: bool = False, stat
     capacity, complete = count_distinct(template, nice)
     if complete:
         raise VariantError(f"{template.id}: can make only {capacity} distinct variants{' with --nice' if nice else ''}; asked for {count}")
-    raise VariantError(f"{template.id}: found only {produced} distinct variants in {limit} draws; asked for {count}")
+    raise VariantError(f"{template.id}: found only {produced} distinct variants in {draws} draws; asked for {count}")
 
 
 # ---------------------------------------------------------------------------
