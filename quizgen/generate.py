@@ -520,8 +520,9 @@ def generate(template: Template, count: int, seed: int, nice: bool = False, stat
             misses += 1
             if misses == _EXHAUSTED_AFTER and _all_made(template, nice, produced):
                 break  # a small template has given all it has: do not draw on to the limit
-            if misses >= _EXHAUSTED_AFTER and misses * (count - produced) > limit - draws:
-                break  # a new variant now takes about `misses` draws: the rest cannot come within the limit
+            missing = count - produced
+            if misses >= _EXHAUSTED_AFTER and 4 * missing > produced and misses * missing > limit - draws:
+                break  # asked for far more than it makes: a new variant takes ~`misses` draws, the rest cannot come
             continue
         misses = 0
         seen.add(variant.note)
