@@ -13,6 +13,7 @@ from functools import lru_cache
 from .tex import default_symbol
 
 _MATH = re.compile(r"\$\$(.+?)\$\$|(?<!\\)\$(.+?)(?<!\\)\$", re.S)
+_SPACES = re.compile(r"\s+")
 _UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
 _QUOTED = re.compile(r'"([^"\n]+)"')
 _IDENTIFIER = re.compile(
@@ -24,11 +25,13 @@ _ACCENTS = ("hat", "bar", "tilde")
 Segment = tuple[str, str]  # ("text", words) | ("math", tex) | ("display", tex)
 
 
+@lru_cache(maxsize=8192)
 def paragraphs(text: str | None, strict: bool = False) -> list[list[Segment]]:
     """Paragraphs of segments; quotes become typographic quotes, a \\$ stays a dollar sign.
 
     The one splitter of author prose for every output (Typst, LaTeX, Moodle HTML, the
     self-test page). ``strict``: a '$' that opens no math is a ValueError, not a dollar.
+    Cached (feedback recurs on every variant): callers read the result, never change it.
     """
     if not text:
         return []
@@ -80,8 +83,9 @@ def _identifier_tex(word: str) -> str:
 
 
 def _add_text(segments: list[Segment], text: str) -> None:
-    text = re.sub(r"\s+", " ", text.replace(r"\$", "$"))
-    text = _QUOTED.sub("\u201c\\1\u201d", text)
+    text = _SPACES.sub(" ", text.replace(r"\$", "$") if "\\$" in text else text)
+    if '"' in text:
+        text = _QUOTED.sub("\u201c\\1\u201d", text)
     if segments and segments[-1][0] == "display":
         text = text.lstrip()  # a displayed equation ends its line: no space opens the next
     if text.strip() or (text and segments):
