@@ -46,6 +46,7 @@ from quizgen.moodle import (
     cloze_escape,
     decimal_text,
     elements,
+    PARALLEL_FROM,
     export_moodle,
     moodle_interval,
     prose_html,
@@ -513,6 +514,20 @@ def test_same_seed_same_bytes(shipped):
     first = export_moodle(items, 3, 42, allow_fewer=True).text
     assert export_moodle(items, 3, 42, allow_fewer=True).text == first
     assert export_moodle(items, 3, 43, allow_fewer=True).text != first
+
+
+def test_a_large_export_on_two_cores_gives_the_same_bytes(shipped):
+    """Over PARALLEL_FROM variants the categories are built and rendered in forked workers, in input order."""
+    ids = ["cnn.conv_output_size", "cnn.same_padding", "mlp.param_count", "cnn.pool_output", "concepts.lstm_gates"]
+    items = [ExportItem(shipped.get(t), points=2 if i == 1 else None) for i, t in enumerate(ids)]
+    count = -(-PARALLEL_FROM // len(items))
+    ticks: list[int] = []
+    parallel = export_moodle(items, count, 9, allow_fewer=True, progress=lambda: ticks.append(1), workers=2)
+    serial = export_moodle(items, count, 9, allow_fewer=True, workers=1)
+    assert parallel.text == serial.text
+    assert [c.made for c in parallel.categories] == [len(c.questions) for c in serial.categories]
+    assert [c.shortfall for c in parallel.categories] == [c.shortfall for c in serial.categories]
+    assert len(ticks) == sum(c.made for c in parallel.categories)  # the progress bar still counts every question
 
 
 def test_points_and_penalty(shipped):
