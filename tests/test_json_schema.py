@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
+from fractions import Fraction
 from pathlib import Path
 
 import jsonschema
@@ -59,6 +61,21 @@ def test_records_of_shipped_template_match_schema(template_id, validator):
         for record in (variant_record(variant), variant_record(variant, steps=False)):
             problems = _problems(validator, record)
             assert not problems, f"{template_id} variant {variant.code}:\n" + "\n".join(problems)
+        _exact_reads_as_a_fraction(variant_record(variant), f"{template_id} {variant.code}")
+
+
+def _exact_reads_as_a_fraction(record: dict, where: str) -> None:
+    """docs/json.md: every numeric 'exact' (pi and e included) is read by fractions.Fraction and equals 'value'."""
+    fields = list(record["parameters"].values()) + [a for a in record["answers"] if a["kind"] not in ("choice", "matching")] + record["mistakes"]
+    for field in fields:
+        for exact, value in zip(_flat(field["exact"]), _flat(field["value"])):
+            if isinstance(value, (str, dict, bool)):
+                continue  # a word, a network's layer, true/false
+            assert math.isclose(float(Fraction(exact)), value, rel_tol=1e-12, abs_tol=1e-300), f"{where}: exact {exact!r} vs value {value!r}"
+
+
+def _flat(item):
+    return [x for sub in item for x in _flat(sub)] if isinstance(item, list) else [item]
 
 
 def test_example_in_json_doc_matches_schema(validator):
