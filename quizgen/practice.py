@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from .errors import QuizgenError
 from .generate import Variant, generate
@@ -237,6 +237,17 @@ class PracticeSession:
                 continue
             return text
 
+    def _read_marked(self, prompt: str, example: str, mark: Callable[[str], Any]) -> Any:
+        """``mark(text)`` of the student's line, asking again after each hint; None if they skip."""
+        while True:
+            text = self._read(prompt, example)
+            if text is None:
+                return None
+            try:
+                return mark(text)
+            except ResponseError as hint:
+                self.say(f"    ? {hint}")
+
     def _yes(self, prompt: str) -> bool:
         answer = self.ask(prompt).strip().lower()
         if answer in QUIT:
@@ -269,16 +280,8 @@ class PracticeSession:
         for answer in variant.answers:
             unit = f" [{answer.spec.unit}]" if answer.spec.unit else ""
             prompt = f"  {answer.spec.label}{unit} ({describe_shape(answer.spec.kind, answer_shape(answer))}): "
-            while True:
-                text = self._read(prompt, _example(answer.spec.kind, answer_shape(answer)))
-                if text is None:
-                    marks.append(None)
-                    break
-                try:
-                    marks.append(mark_blank(variant, answer, read_blank(answer, text)))
-                    break
-                except ResponseError as hint:
-                    self.say(f"    ? {hint}")
+            example = _example(answer.spec.kind, answer_shape(answer))
+            marks.append(self._read_marked(prompt, example, lambda text, answer=answer: mark_blank(variant, answer, read_blank(answer, text))))
             if marks[-1] is None:  # skipped: the rest are skipped too
                 marks.extend([None] * (len(variant.answers) - len(marks)))
                 break
@@ -304,15 +307,8 @@ class PracticeSession:
     def _choice(self, variant: Variant) -> Outcome:
         letters = [option.label for option in variant.options]
         prompt, example = f"  Your choice ({letters[0]}-{letters[-1]}): ", f"the letter {letters[0]}"
-        text = self._read(prompt, example)
-        while text is not None:
-            try:
-                mark = mark_option(read_option(variant, text))
-                break
-            except ResponseError as hint:
-                self.say(f"    ? {hint}")
-                text = self._read(prompt, example)
-        if text is None:
+        mark = self._read_marked(prompt, example, lambda text: mark_option(read_option(variant, text)))
+        if mark is None:
             return Outcome(False, [])
         if not mark.right:
             line = f"  ✗ {mark.option.label} is not right."
@@ -325,15 +321,8 @@ class PracticeSession:
         lefts, _ = matching_columns(variant)
         example = " ".join(f"{i + 1}{'ABCDEFGH'[(i + 1) % len(lefts)]}" for i in range(len(lefts)))
         prompt = f"  Your matching (a letter for each number, e.g. {example}): "
-        text = self._read(prompt, example)
-        while text is not None:
-            try:
-                mark = mark_matching(variant, read_matching(variant, text))
-                break
-            except ResponseError as hint:
-                self.say(f"    ? {hint}")
-                text = self._read(prompt, example)
-        if text is None:
+        mark = self._read_marked(prompt, example, lambda text: mark_matching(variant, read_matching(variant, text)))
+        if mark is None:
             return Outcome(False, [])
         for left, given, wanted in mark.wrong:
             self.say(f"  ✗ {left}: not '{given}'")
