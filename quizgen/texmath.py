@@ -4,9 +4,10 @@ PyPI's ``tex2typst`` does the conversion; ``tex_to_typst`` only patches its know
 (``\\lVert``/``\\rVert``, ``\\limits``, ``\\hline``, a space printed between
 ``\\text{f}`` and its bracket). tex2typst runs a JavaScript engine and
 costs milliseconds per snippet, growing with length, while an exam batch converts
-thousands of snippets that differ only in their numbers. So every plain number is first
-replaced by a numbered placeholder and the conversion is cached on that shape: the
-formula of one template is converted once per process, whatever its numbers are.
+thousands of snippets that differ only in their numbers. So every number (and every
+matrix of numbers, and every bracketed number) is first replaced by a numbered
+placeholder and the conversion is cached on that shape: the formula of one template is
+converted once per process, whatever its numbers, their signs or its matrices' sizes.
 """
 
 from __future__ import annotations
@@ -26,13 +27,25 @@ _GAPS = [
     (re.compile(r"\\hline(?![A-Za-z])"), ""),
 ]
 
-# A number that may be swapped for a placeholder: not right after _ or ^ without braces
-# (x_12 is x_1 then 2 in TeX) and not right after a control word (\frac12). A minus sign
-# belongs to the number where it cannot be a subtraction (after an opening bracket, a
-# comma, a matrix cell or row, a relation, or at the start).
-_NUMBER = re.compile(r"(?:(?<=^)|(?<=[({\[,&=])|(?<=\\\\)|(?<=bmatrix\})|(?<=pmatrix\}))(\s*-\s*\d+(?:\.\d+)?)(?![\d])|(?<![_^\\A-Za-z\d.])(\d+(?:\.\d+)?)(?![\d])")
-# Groups whose letters and digits are text, not math: left untouched.
-_TEXT_GROUP = re.compile(r"\\(?:text|mathrm|mathit|mathbf|operatorname|textbf|textit|begin|end)\s*\{[^{}]*\}")
+# What is swapped for a placeholder before converting, so that the shape, not the numbers,
+# is what gets converted (and cached):
+# - a matrix of plain numbers, whole: the Typst matrix is written here (its size would
+#   otherwise make a new shape, and its cells are most of the conversion's work);
+# - a bracketed number, \left(-3\right), where it follows an operator or a bracket (its
+#   sign would otherwise make a new shape: steps bracket negative numbers only);
+# - a plain number: not right after _ or ^ without braces (x_12 is x_1 then 2 in TeX) and
+#   not right after a control word (\frac12). A minus sign belongs to the number where it
+#   cannot be a subtraction (after an opening bracket, a comma, a matrix cell or row, a
+#   relation, or at the start).
+# Groups whose letters and digits are text, not math, are left untouched.
+_NUMERAL = r"-?\s*\d+(?:\.\d+)?"
+_SWAPPABLE = re.compile(
+    r"(?P<matrix>\\begin\{(?P<delim>[bp])matrix\}\s*(?P<cells>" + _NUMERAL + r"(?:\s*(?:&|\\\\)\s*" + _NUMERAL + r")*)\s*\\end\{(?P=delim)matrix\})"
+    r"|(?:(?<=^)|(?<=\\cdot)|(?<=\\times)|(?<=[-+=({,&]))(?P<space>\s*)\\left\(\s*(?P<bracketed>" + _NUMERAL + r")\s*\\right\)"
+    r"|(?P<text>\\(?:text|mathrm|mathit|mathbf|operatorname|textbf|textit|begin|end)\s*\{[^{}]*\})"
+    r"|(?:(?<=^)|(?<=[({\[,&=])|(?<=\\\\)|(?<=bmatrix\})|(?<=pmatrix\}))(?P<signed>\s*-\s*\d+(?:\.\d+)?)(?![\d])"
+    r"|(?<![_^\\A-Za-z\d.])(?P<plain>\d+(?:\.\d+)?)(?![\d])"
+)
 _PLACEHOLDER = re.compile(r'"qzq(\d+)q"( (?=[,(]))?')  # tex2typst spaces text, not numbers, before a comma or bracket
 
 
@@ -45,12 +58,12 @@ def tex_to_typst(tex: str) -> str:
     tex = fix_gaps(tex)
     if not tex:
         return ""
-    shape, numbers = _placeholders(tex)
-    if numbers:
+    shape, parts = _placeholders(tex)
+    if parts:
         converted = _convert(shape)
         found = [int(m.group(1)) for m in _PLACEHOLDER.finditer(converted)]
-        if sorted(found) == list(range(len(numbers))):
-            return _text_before_brackets(_PLACEHOLDER.sub(lambda m: _number(numbers[int(m.group(1))], converted, m), converted))
+        if sorted(found) == list(range(len(parts))):
+            return _text_before_brackets(_PLACEHOLDER.sub(lambda m: _restore(parts[int(m.group(1))], converted, m), converted))
     return _text_before_brackets(_convert(tex))  # no numbers, or the shape came back rearranged: convert as written
 
 
@@ -86,41 +99,47 @@ def convert_as_written(tex: str) -> str:
     return _text_before_brackets(_convert(fix_gaps(tex)))
 
 
-def _placeholders(tex: str) -> tuple[str, list[str]]:
-    """The snippet with each plain number replaced by \\text{qzq<k>q}, and the numbers."""
-    numbers: list[str] = []
+def _placeholders(tex: str) -> tuple[str, list[tuple[str, str]]]:
+    """The snippet with each swappable part replaced by \\text{qzq<k>q}, and the parts: (kind, Typst code)."""
+    parts: list[tuple[str, str]] = []
 
     def swap(match: re.Match) -> str:
-        if match.group(1) is not None:
-            leading = match.group(1)[: len(match.group(1)) - len(match.group(1).lstrip())]
-            numbers.append(match.group(1).strip().replace(" ", ""))
-            return leading + r"\text{qzq%dq}" % (len(numbers) - 1)
-        numbers.append(match.group(2))
-        return r"\text{qzq%dq}" % (len(numbers) - 1)
+        if match.group("text") is not None:
+            return match.group(0)
+        if match.group("matrix") is not None:
+            rows = [", ".join(cell.replace(" ", "").strip() for cell in row.split("&")) for row in match.group("cells").split("\\\\")]
+            parts.append(("matrix", ("mat(delim: \"[\", " if match.group("delim") == "b" else "mat(") + "; ".join(rows) + ")"))
+            return r"\text{qzq%dq}" % (len(parts) - 1)
+        if match.group("bracketed") is not None:
+            parts.append(("bracketed", "(" + match.group("bracketed").replace(" ", "") + ")"))
+            return match.group("space") + r"\text{qzq%dq}" % (len(parts) - 1)
+        number = match.group("signed") or match.group("plain")
+        leading = number[: len(number) - len(number.lstrip())]
+        parts.append(("number", number.strip().replace(" ", "")))
+        return leading + r"\text{qzq%dq}" % (len(parts) - 1)
 
-    parts, position = [], 0
-    for group in _TEXT_GROUP.finditer(tex):
-        parts.append(_NUMBER.sub(swap, tex[position : group.start()]))
-        parts.append(group.group(0))
-        position = group.end()
-    parts.append(_NUMBER.sub(swap, tex[position:]))
-    return "".join(parts), numbers
+    return _SWAPPABLE.sub(swap, tex), parts
 
 
-def _number(number: str, converted: str, match: re.Match) -> str:
-    """The number back in place of its placeholder, written as tex2typst writes a number there.
+def _restore(part: tuple[str, str], converted: str, match: re.Match) -> str:
+    """A swapped part back in place of its placeholder, written as tex2typst writes it there.
 
     A negative number in an atom's place keeps brackets (x^(-1), (-1)/2, (-0.5)^2); a
-    number is followed directly by a comma or a bracket (4(a + b)), except after ^, _
-    or / where tex2typst separates the atom from what follows (1/2 (a + b)).
+    bracketed number or a matrix gets brackets around it there (x^((-1)), (mat(1, 2))/2), as
+    tex2typst writes any group; a number is followed directly by a
+    comma or a bracket (4(a + b)), except after ^, _ or / where tex2typst separates the atom
+    from what follows (1/2 (a + b)).
     """
+    kind, code = part
     before = converted[match.start() - 1 : match.start()]
     after = converted[match.end() : match.end() + 1]
     attached = before in ("^", "_", "/")
-    if number.startswith("-") and (attached or after in ("^", "_", "/")):
-        number = f"({number})"
+    if kind != "number" and (attached or after == "/"):
+        code = f"({code})"
+    elif kind == "number" and code.startswith("-") and (attached or after in ("^", "_", "/")):
+        code = f"({code})"
     space = match.group(2) or ""
-    return number + (space if attached and after == "(" else "")
+    return code + (space if attached and after == "(" else "")
 
 
 @lru_cache(maxsize=8192)

@@ -85,8 +85,9 @@ def test_every_math_snippet_of_the_bank_converts_and_compiles(snippets):
 
 
 def test_number_placeholders_change_nothing(snippets):
-    """The conversion is cached on the shape (numbers swapped for placeholders): same result as converting directly."""
-    spaced_minus = re.compile(r"- (?=\d)")  # '- 0.5' and '-0.5' typeset alike
+    """The conversion is cached on the shape (numbers, bracketed numbers and matrices of numbers
+    swapped for placeholders): same result as converting directly."""
+    spaced_minus = re.compile(r"- (?=[\d(])")  # '- 0.5' and '-0.5', '- (-2)' and '-(-2)' typeset alike
     different = []
     for tex, where in snippets.items():
         direct = convert_as_written(tex)
