@@ -1,46 +1,66 @@
 """Build an exam: each paper's PDFs and LaTeX, the combined PDFs and the manifest, on every core.
 
-Each paper is a pure function of (spec, bank, seed, paper key), so papers are built in
-worker processes in any order and written by the workers themselves, one file at a
-time (atomically): the parent holds only the small manifest entries, in roster order.
-The combined print-ready PDFs are assembled from the written files at the end (pikepdf),
-each paper padded to an even page count so that double-sided printing starts every
-paper on a new sheet.
+Each paper is a pure function of (spec, bank, seed, paper key). This process makes each
+paper's questions, the Typst data and the LaTeX sources (and writes the sources); worker
+processes only typeset (Typst, and pdflatex with --latex-pdf), which is most of the time.
+So what warms up slowly (the formula shapes converted for Typst, the compiled Jinja
+templates, the generators' caches) is paid for once, not once per worker, and a worker
+needs nothing but a compiler. Only a few papers are in flight at a time: the parent holds
+the small manifest entries, in roster order, never the PDFs. Every file is written
+atomically by whoever makes it, after it is checked. The combined print-ready PDFs are
+assembled from the written files at the end (pikepdf), each paper padded to an even page
+count so that double-sided printing starts every paper on a new sheet.
 """
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import multiprocessing
 import os
 import sys
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from . import __version__
-from .bank import Bank, load_bank
+from .bank import Bank
 from .errors import QuizgenError, RenderError
 from .exam import MANIFEST_SCHEMA, ExamSpec, PaperKey, load_roster, manifest_entry, paper_document, shard, version_labels
 from .outputs import atomic_write_bytes, atomic_writer
 
 SMALL_BATCH = 16  # papers: below this, a process that has already run Typst builds them itself
+AHEAD = 2  # papers per worker made ahead of the typesetting, so that no worker waits
 
 
-@dataclass
-class _Job:
-    """What every worker needs; ``bank`` is None when the worker is spawned and loads it from ``bank_root``."""
+@dataclass(frozen=True)
+class _Typeset:
+    """One PDF for a worker to make: with Typst from the template's JSON data, or with pdflatex from LaTeX source."""
 
-    spec: ExamSpec
-    seed: int
-    out: Path
-    latex_pdf: bool
-    bank: Bank | None
-    bank_root: Path
+    engine: str  # "typst" or "pdflatex"
+    source: str
+    target: Path
+    what: str  # names the document in errors
+    day: datetime.date | None
 
 
-_JOB: _Job | None = None
+class _Finished:
+    """A result made in this process, read like a pool's AsyncResult."""
+
+    def __init__(self, value: Any):
+        self.value = value
+
+    def get(self) -> Any:
+        return self.value
+
+
+class _InProcess:
+    """The pool's apply_async, run at once in this process (one worker, or a small batch)."""
+
+    def apply_async(self, function: Callable, arguments: tuple) -> _Finished:
+        return _Finished(function(*arguments))
 
 
 def papers_for(spec: ExamSpec, versions: int | None, roster: Path | None) -> tuple[str, list[PaperKey]]:
@@ -101,33 +121,42 @@ def build_exam(
         raise QuizgenError(f"--out {out}: exists and is not a folder")
     (out / "latex").mkdir(parents=True, exist_ok=True)
 
-    count = min(workers or os.cpu_count() or 1, len(selected))
+    count = min(workers or os.cpu_count() or 1, 2 * len(selected))  # a paper and its key typeset side by side
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     if count > 1 and typst_started():  # Typst's threads would not survive a fork of this process
         count, method = (1, method) if len(selected) < SMALL_BATCH else (count, "spawn")
-    # A forked worker shares the loaded bank; a spawned one loads it again.
-    job = _Job(spec, seed, out, latex_pdf, bank if count == 1 or method == "fork" else None, Path(bank.root))
     suffix = _suffix(part)
     combined = {"all_papers": f"all-papers{suffix}.pdf", "all_keys": f"all-keys{suffix}.pdf"}
-    entries = []
-    if count == 1:
-        _start(job)
+    entries: list[dict[str, Any]] = []
+    in_flight: deque[tuple[dict[str, Any], dict[str, Any]]] = deque()
+
+    def finish_oldest() -> None:
+        entry, results = in_flight.popleft()
+        done = {name: result.get() for name, result in results.items()}
+        entry["pages"] = {"paper": done["paper"], "key": done["key"]}
+        entries.append(entry)
+        if progress:
+            progress(1)
+
+    pool = multiprocessing.get_context(method).Pool(count) if count > 1 else None
+    workers_or_here = pool or _InProcess()
+    try:
         for paper in selected:
-            entries.append(_build_paper(paper))
-            if progress:
-                progress(1)
-        for kind, name in (("paper", "all_papers"), ("key", "all_keys")):
-            _combine(*_combine_arguments(spec, out, entries, kind, combined[name]))
-    else:
-        context = multiprocessing.get_context(method)
-        with context.Pool(count, initializer=_start, initargs=(job,)) as pool:
-            for entry in pool.imap(_build_paper, selected, chunksize=1):
-                entries.append(entry)
-                if progress:
-                    progress(1)
-            merges = [pool.apply_async(_combine, _combine_arguments(spec, out, entries, kind, combined[name])) for kind, name in (("paper", "all_papers"), ("key", "all_keys"))]
-            for merge in merges:
-                merge.get()
+            in_flight.append(_start_paper(spec, bank, paper, seed, out, latex_pdf, workers_or_here))
+            while len(in_flight) > AHEAD * count:
+                finish_oldest()
+        while in_flight:
+            finish_oldest()
+        merges = [
+            workers_or_here.apply_async(_combine, _combine_arguments(spec, out, entries, kind, combined[name]))
+            for kind, name in (("paper", "all_papers"), ("key", "all_keys"))
+        ]
+        for merge in merges:
+            merge.get()
+    finally:
+        if pool:
+            pool.terminate()  # after an error: stop the other workers at once
+            pool.join()
     manifest = {
         "schema": MANIFEST_SCHEMA,
         "quizgen": __version__,
@@ -148,41 +177,44 @@ def build_exam(
     return manifest
 
 
-def _start(job: _Job) -> None:
-    global _JOB
-    if job.bank is None:
-        job.bank = load_bank(job.bank_root, collect_errors=True)  # as the command loaded it: a broken file is left out
-    _JOB = job
+def _start_paper(spec: ExamSpec, bank: Bank, paper: PaperKey, seed: int, out: Path, latex_pdf: bool, workers) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Make one paper's questions, write its LaTeX sources and hand its PDFs to the workers: (manifest entry, pending results)."""
+    from .latex import render_latex
+    from .papers import describe, typst_json
+
+    document = paper_document(spec, bank, paper, seed)
+    names = file_names(paper, latex_pdf)
+    results = {}
+    for mode in ("paper", "key"):
+        job = _Typeset("typst", typst_json(document, mode), out / names[mode], describe(document, mode), spec.day)
+        results[mode] = workers.apply_async(_typeset, (job,))
+    for mode in ("paper", "key"):
+        source = render_latex(document, mode)
+        with atomic_writer(out / names[f"{mode}_tex"]) as stream:
+            stream.write(source)
+        if latex_pdf:
+            job = _Typeset("pdflatex", source, out / names[f"{mode}_latex_pdf"], describe(document, mode), spec.day)
+            results[f"{mode}_latex"] = workers.apply_async(_typeset, (job,))
+    entry = manifest_entry(document, names)
+    entry["heading"] = paper.heading
+    return entry, results
 
 
-def _build_paper(paper: PaperKey) -> dict[str, Any]:
-    """Make, check and write one paper's files; errors cross the process boundary as plain QuizgenErrors."""
+def _typeset(job: _Typeset) -> int | None:
+    """Make, check and write one PDF; its page count (Typst). Errors cross the process boundary as plain QuizgenErrors."""
+    from .latex import compile_pdf
+    from .papers import compile_typst
+
     try:
-        return _write_paper(_JOB, paper)  # type: ignore[arg-type]
+        if job.engine == "pdflatex":
+            compile_pdf(job.source, job.target, job.day)
+            return None
+        pdf = compile_typst(job.source, job.what, job.day)
+        pages = _page_count(pdf, job.target.name)
+        atomic_write_bytes(job.target, pdf)
+        return pages
     except QuizgenError as error:
         raise QuizgenError(str(error)) from None
-
-
-def _write_paper(job: _Job, paper: PaperKey) -> dict[str, Any]:
-    from .latex import compile_pdf, render_latex
-    from .papers import render_pdf
-
-    document = paper_document(job.spec, job.bank, paper, job.seed)  # type: ignore[arg-type]
-    names = file_names(paper, job.latex_pdf)
-    pages = {}
-    for mode in ("paper", "key"):
-        pdf = render_pdf(document, mode, job.spec.day)
-        pages[mode] = _page_count(pdf, f"{names[mode]}")
-        atomic_write_bytes(job.out / names[mode], pdf)
-        source = render_latex(document, mode)
-        with atomic_writer(job.out / names[f"{mode}_tex"]) as stream:
-            stream.write(source)
-        if job.latex_pdf:
-            compile_pdf(source, job.out / names[f"{mode}_latex_pdf"], job.spec.day)
-    entry = manifest_entry(document, names)
-    entry["pages"] = pages
-    entry["heading"] = paper.heading
-    return entry
 
 
 def _page_count(pdf: bytes, name: str) -> int:

@@ -164,15 +164,29 @@ def timestamp(day: datetime.date | None) -> datetime.datetime:
     return datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.timezone.utc)
 
 
-def render_pdf(document: dict[str, Any], mode: str, day: datetime.date | None = None) -> bytes:
-    """The paper (mode "paper") or key (mode "key") of one paper document, as a tagged (accessible) PDF."""
+def typst_json(document: dict[str, Any], mode: str) -> str:
+    """The template's data for the paper (mode "paper") or key (mode "key"), as the JSON text Typst reads."""
+    return json.dumps(typst_data(document, mode), ensure_ascii=False, allow_nan=False)
+
+
+def compile_typst(data: str, what: str, day: datetime.date | None = None) -> bytes:
+    """A tagged (accessible) PDF from the template's JSON data; ``what`` names the document in errors."""
     import typst
 
-    data = json.dumps(typst_data(document, mode), ensure_ascii=False, allow_nan=False)
     try:
         pdf = _compiler().compile(format="pdf", sys_inputs={"data": data}, timestamp=timestamp(day))
     except typst.TypstError as error:
-        raise RenderError(f"{document['paper']['heading']}: Typst cannot typeset the {mode}: {error.message}") from None
+        raise RenderError(f"{what}: Typst cannot typeset it: {error.message}") from None
     if not pdf or not pdf.startswith(b"%PDF-"):
-        raise RenderError(f"{document['paper']['heading']}: Typst produced no PDF for the {mode}")
+        raise RenderError(f"{what}: Typst produced no PDF")
     return pdf
+
+
+def describe(document: dict[str, Any], mode: str) -> str:
+    """How errors name a paper's PDF: "Alan Turing (s2026038), answer key"."""
+    return f"{document['paper']['heading']}, {'answer key' if mode == 'key' else 'paper'}"
+
+
+def render_pdf(document: dict[str, Any], mode: str, day: datetime.date | None = None) -> bytes:
+    """The paper (mode "paper") or key (mode "key") of one paper document, as a tagged (accessible) PDF."""
+    return compile_typst(typst_json(document, mode), describe(document, mode), day)

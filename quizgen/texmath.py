@@ -54,8 +54,17 @@ def tex_to_typst(tex: str) -> str:
     """Typst math for TeX math (no $ delimiters); a RenderError names the snippet it cannot convert.
 
     Cached whole: a paper and its key share most snippets, and labels recur on every paper.
+    A long snippet is converted piece by piece, split where '=', '+', ',' or '\\approx'
+    stand outside every bracket: pieces recur far more often than whole snippets (a
+    product in a sum of any length), and conversion costs grow with length.
     """
     tex = fix_gaps(tex)
+    if not tex:
+        return ""
+    return "".join(joint + _piece_to_typst(piece) for joint, piece in _split_top(tex))
+
+
+def _piece_to_typst(tex: str) -> str:
     if not tex:
         return ""
     shape, parts = _placeholders(tex)
@@ -65,6 +74,36 @@ def tex_to_typst(tex: str) -> str:
         if sorted(found) == list(range(len(parts))):
             return _text_before_brackets(_PLACEHOLDER.sub(lambda m: _restore(parts[int(m.group(1))], converted, m), converted))
     return _text_before_brackets(_convert(tex))  # no numbers, or the shape came back rearranged: convert as written
+
+
+# Where a snippet may be split: the separators, as Typst writes them between two pieces, and
+# what nests (a separator inside any of these stays in its piece).
+_JOINTS = {"=": " = ", "+": " + ", ",": ", ", r"\approx": " approx "}
+_SPLIT_TOKEN = re.compile(
+    r"(?P<open>\\left(?![A-Za-z])|\\begin(?![A-Za-z])|[{(\[])|(?P<close>\\right(?![A-Za-z])|\\end(?![A-Za-z])|[})\]])"
+    r"|(?P<joint>=|\+|,|\\approx(?![A-Za-z]))|\\[^A-Za-z]|\\[A-Za-z]+"
+)
+
+
+def _split_top(tex: str) -> list[tuple[str, str]]:
+    """[(joint before, piece), ...]: the snippet cut at separators outside brackets (a snippet too short to gain: whole)."""
+    if len(tex) < 40:
+        return [("", tex)]
+    pieces: list[tuple[str, str]] = []
+    depth, start, joint = 0, 0, ""
+    for token in _SPLIT_TOKEN.finditer(tex):
+        kind = token.lastgroup
+        if kind == "open":
+            depth += 1
+        elif kind == "close":
+            depth -= 1
+        elif kind == "joint" and depth == 0 and tex[token.start() - 1 : token.start()] not in ("^", "_"):
+            pieces.append((joint, tex[start : token.start()].strip()))
+            joint, start = _JOINTS[token.group()], token.end()
+    pieces.append((joint, tex[start:].strip()))
+    if depth != 0 or not all(piece for _, piece in pieces):
+        return [("", tex)]  # unbalanced, or a separator at an end: not worth the risk
+    return pieces
 
 
 def _text_before_brackets(code: str) -> str:
