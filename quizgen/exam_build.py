@@ -127,35 +127,24 @@ def build_exam(
         count, method = (1, method) if len(selected) < SMALL_BATCH else (count, "spawn")
     suffix = _suffix(part)
     combined = {"all_papers": f"all-papers{suffix}.pdf", "all_keys": f"all-keys{suffix}.pdf"}
-    entries: list[dict[str, Any]] = []
-    in_flight: deque[tuple[dict[str, Any], dict[str, Any]]] = deque()
-
-    def finish_oldest() -> None:
-        entry, results = in_flight.popleft()
-        done = {name: result.get() for name, result in results.items()}
-        entry["pages"] = {"paper": done["paper"], "key": done["key"]}
-        entries.append(entry)
-        if progress:
-            progress(1)
-
-    pool = multiprocessing.get_context(method).Pool(count) if count > 1 else None
-    workers_or_here = pool or _InProcess()
+    pool = multiprocessing.get_context(method).Pool(count, initializer=_warm_up) if count > 1 else None
     try:
+        batch = _Batch(spec, bank, seed, out, latex_pdf, pool or _InProcess(), progress)
         for paper in selected:
-            in_flight.append(_start_paper(spec, bank, paper, seed, out, latex_pdf, workers_or_here))
-            while len(in_flight) > AHEAD * count:
-                finish_oldest()
-        while in_flight:
-            finish_oldest()
-        merges = [
-            workers_or_here.apply_async(_combine, _combine_arguments(spec, out, entries, kind, combined[name]))
-            for kind, name in (("paper", "all_papers"), ("key", "all_keys"))
-        ]
+            batch.start(paper)
+            while len(batch.in_flight) > AHEAD * count:
+                batch.finish_oldest()
+        entries = batch.finish_all()
+        merges = [batch.workers.apply_async(_combine, _combine_arguments(spec, out, entries, kind, combined[name])) for kind, name in (("paper", "all_papers"), ("key", "all_keys"))]
         for merge in merges:
             merge.get()
+    except BaseException:
+        if pool:
+            pool.terminate()  # stop the other workers at once
+        raise
     finally:
         if pool:
-            pool.terminate()  # after an error: stop the other workers at once
+            pool.close()
             pool.join()
     manifest = {
         "schema": MANIFEST_SCHEMA,
@@ -177,27 +166,61 @@ def build_exam(
     return manifest
 
 
-def _start_paper(spec: ExamSpec, bank: Bank, paper: PaperKey, seed: int, out: Path, latex_pdf: bool, workers) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Make one paper's questions, write its LaTeX sources and hand its PDFs to the workers: (manifest entry, pending results)."""
-    from .latex import render_latex
-    from .papers import describe, typst_json
+class _Batch:
+    """Papers in flight: this process makes a paper's questions and hands its PDFs to the workers,
+    then writes its LaTeX once its PDFs are done (so the workers are fed first), in roster order."""
 
-    document = paper_document(spec, bank, paper, seed)
-    names = file_names(paper, latex_pdf)
-    results = {}
-    for mode in ("paper", "key"):
-        job = _Typeset("typst", typst_json(document, mode), out / names[mode], describe(document, mode), spec.day)
-        results[mode] = workers.apply_async(_typeset, (job,))
-    for mode in ("paper", "key"):
-        source = render_latex(document, mode)
-        with atomic_writer(out / names[f"{mode}_tex"]) as stream:
-            stream.write(source)
-        if latex_pdf:
-            job = _Typeset("pdflatex", source, out / names[f"{mode}_latex_pdf"], describe(document, mode), spec.day)
-            results[f"{mode}_latex"] = workers.apply_async(_typeset, (job,))
-    entry = manifest_entry(document, names)
-    entry["heading"] = paper.heading
-    return entry, results
+    def __init__(self, spec: ExamSpec, bank: Bank, seed: int, out: Path, latex_pdf: bool, workers, progress: Callable[[int], Any] | None):
+        self.spec, self.bank, self.seed, self.out, self.latex_pdf, self.workers, self.progress = spec, bank, seed, out, latex_pdf, workers, progress
+        self.in_flight: deque[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = deque()  # (document, file names, pending PDFs)
+        self.latex_pdfs: deque[Any] = deque()  # pending pdflatex runs
+        self.entries: list[dict[str, Any]] = []
+
+    def start(self, paper: PaperKey) -> None:
+        from .papers import describe, typst_json
+
+        document = paper_document(self.spec, self.bank, paper, self.seed)
+        names = file_names(paper, self.latex_pdf)
+        pending = {}
+        for mode in ("paper", "key"):
+            job = _Typeset("typst", typst_json(document, mode), self.out / names[mode], describe(document, mode), self.spec.day)
+            pending[mode] = self.workers.apply_async(_typeset, (job,))
+        self.in_flight.append((document, names, pending))
+
+    def finish_oldest(self) -> None:
+        from .latex import render_latex
+        from .papers import describe
+
+        document, names, pending = self.in_flight.popleft()
+        for mode in ("paper", "key"):
+            source = render_latex(document, mode)
+            with atomic_writer(self.out / names[f"{mode}_tex"]) as stream:
+                stream.write(source)
+            if self.latex_pdf:
+                job = _Typeset("pdflatex", source, self.out / names[f"{mode}_latex_pdf"], describe(document, mode), self.spec.day)
+                self.latex_pdfs.append(self.workers.apply_async(_typeset, (job,)))
+        while len(self.latex_pdfs) > 2 * AHEAD:
+            self.latex_pdfs.popleft().get()
+        entry = manifest_entry(document, names)
+        entry["pages"] = {mode: pending[mode].get() for mode in ("paper", "key")}
+        entry["heading"] = document["paper"]["heading"]
+        self.entries.append(entry)
+        if self.progress:
+            self.progress(1)
+
+    def finish_all(self) -> list[dict[str, Any]]:
+        """Wait for every paper; the manifest entries, in the order the papers were started."""
+        while self.in_flight:
+            self.finish_oldest()
+        while self.latex_pdfs:
+            self.latex_pdfs.popleft().get()
+        return self.entries
+
+
+def _warm_up() -> None:
+    """A worker imports what it uses while this process makes the first questions."""
+    import pikepdf  # noqa: F401
+    import typst  # noqa: F401
 
 
 def _typeset(job: _Typeset) -> int | None:
