@@ -435,6 +435,9 @@ def _export_items(context: _Context, template_ids: tuple[str, ...], topic: str |
     return [ExportItem(t) for t in templates], None
 
 
+_DEFAULT_PENALTY = 0.3333333  # a third of the mark lost per wrong try (Moodle's own default)
+
+
 def _moodle_options(command):
     """The options `export moodle` and `export gift` share."""
     options = [
@@ -469,7 +472,7 @@ def _build_export(context: _Context, template_ids, topic, exam_path, variants: i
 
 @export.command("moodle")
 @_moodle_options
-@click.option("--penalty", type=float, default=0.3333333, show_default=True, help="Fraction of the mark lost per wrong try (adaptive mode): 1, 0.5, 0.3333333, 0.25, 0.2, 0.1 or 0.")
+@click.option("--penalty", type=float, default=_DEFAULT_PENALTY, show_default=True, help="Fraction of the mark lost per wrong try (adaptive mode): 1, 0.5, 0.3333333, 0.25, 0.2, 0.1 or 0.")
 def export_moodle_command(context: _Context, template_ids, topic, exam_path, variants, seed, allow_fewer, output, penalty) -> None:
     """Moodle XML: one question category per template holding N distinct variants.
 
@@ -484,6 +487,10 @@ def export_moodle_command(context: _Context, template_ids, topic, exam_path, var
       quizgen export moodle cnn.conv_params mlp.param_count -n 5 -o quiz.xml
       quizgen export moodle --exam midterm.toml --variants 30 -o midterm.xml
     """
+    _write_moodle(context, template_ids, topic, exam_path, variants, seed, allow_fewer, output, penalty)
+
+
+def _write_moodle(context: _Context, template_ids, topic, exam_path, variants: int, seed: int | None, allow_fewer: bool, output: Path | None, penalty: float) -> None:
     from .moodle import export_moodle
 
     result, seed = _build_export(
@@ -561,19 +568,23 @@ def _parse_shard(text: str | None) -> tuple[int, int] | None:
 @click.option("--shard", "shard_text", metavar="K/N", default=None, help="Build only the K-th of N slices of the papers (split a large course across machines).")
 @click.option("--latex-pdf", is_flag=True, help="Also compile the LaTeX sources with pdflatex (two passes); needs pdflatex on PATH.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes [default: one per core].")
+@click.option("--moodle", "moodle_variants", metavar="N", type=click.IntRange(min=1), default=None,
+              help="Also write moodle.xml: every template the exam can draw as a Moodle question bank, N variants each (as 'export moodle --exam SPEC -n N --allow-fewer').")
 @click.pass_obj
-def exam_build_command(context: _Context, spec_path: Path, out: Path, versions: int | None, roster: Path | None, seed: int | None, shard_text: str | None, latex_pdf: bool, jobs: int | None) -> None:
+def exam_build_command(context: _Context, spec_path: Path, out: Path, versions: int | None, roster: Path | None, seed: int | None, shard_text: str | None, latex_pdf: bool, jobs: int | None, moodle_variants: int | None) -> None:
     """Build exam papers and answer keys (PDF via Typst, plus LaTeX sources) and a manifest.
 
     For each version or student: paper-X.pdf, key-X.pdf, latex/paper-X.tex and
     latex/key-X.tex; then all-papers.pdf, all-keys.pdf (print-ready) and
     manifest.json (seed, bank fingerprint, and every paper's template ids,
     variant codes and answers). A student's paper depends only on the seed and
-    the student's id, so adding a student changes no one else's paper.
+    the student's id, so adding a student changes no one else's paper. With
+    --moodle N, the same exam as a Moodle question bank too (moodle.xml).
 
     \b
     Example:
       quizgen exam build examples/midterm.toml --out midterm --versions 3
+      quizgen exam build examples/midterm.toml --out midterm --moodle 5
       quizgen exam build examples/midterm.toml --out midterm --roster examples/roster.csv --shard 1/2
     """
     from .exam import load_spec, shard
@@ -589,6 +600,8 @@ def exam_build_command(context: _Context, spec_path: Path, out: Path, versions: 
         manifest = build_exam(spec, context.bank, papers, out, seed, mode, part, latex_pdf, jobs, progress=bar.update)
     built = len(manifest["papers"])
     click.echo(f"Wrote {out}: {built} paper{'s' if built != 1 else ''} and key{'s' if built != 1 else ''} (seed {seed}), {manifest['files']['all_papers']}, {manifest['files']['all_keys']}", err=True)
+    if moodle_variants is not None:
+        _write_moodle(context, (), None, spec_path, moodle_variants, seed, True, out / "moodle.xml", _DEFAULT_PENALTY)
 
 
 # End of the exam block.

@@ -200,6 +200,24 @@ def test_adding_a_student_changes_no_one_elses_paper(setup, tmp_path):
     assert manifest_of(tmp_path / "three")["mode"] == "roster"
 
 
+def test_moodle_option_writes_the_exams_moodle_xml(setup, tmp_path):
+    """One command gives papers, keys and the Moodle XML, the same bytes `export moodle --exam` writes with that seed."""
+    import xml.etree.ElementTree as ET
+
+    folder, bank = setup
+    result = build(bank, folder / "exam.toml", tmp_path / "out", "--versions", "1", "--seed", "11", "--moodle", "2")
+    assert result.exit_code == 0, result.output
+    xml = (tmp_path / "out" / "moodle.xml").read_bytes()
+    exported = CliRunner().invoke(cli, ["--bank", str(bank), "export", "moodle", "--exam", str(folder / "exam.toml"), "-n", "2", "--allow-fewer", "--seed", "11", "-o", str(tmp_path / "export.xml")])
+    assert exported.exit_code == 0, exported.output
+    assert xml == (tmp_path / "export.xml").read_bytes()
+    root = ET.fromstring(xml)
+    categories = [q.find("idnumber").text for q in root.findall("question[@type='category']")]
+    drawn = {question["template"] for paper in manifest_of(tmp_path / "out")["papers"] for question in paper["questions"]}
+    assert drawn <= {c.removeprefix("quizgen:") for c in categories}, "every template on the paper has its category"
+    assert "Wrote" in result.output and "moodle.xml" in result.output
+
+
 @pytest.mark.parametrize(
     "change, options, message",
     [
