@@ -46,10 +46,11 @@ def timed_build(spec, bank, papers, jobs: int, latex_pdf: bool = False) -> tuple
 
 
 def report(name: str, documents: int, seconds: float, cpu: float, jobs: int, extra: str = "") -> None:
-    """Measured rate, and the rate the same CPU time gives when ``jobs`` cores are free (others' load excluded)."""
-    idle = documents / max(cpu / jobs, seconds / 50)
+    """Measured rate, and the rate the same CPU time gives when the cores it uses are free (others' load excluded)."""
+    cores = min(jobs, os.cpu_count() or 1)
+    idle = documents / max(cpu / cores, seconds / 50)
     print(f"{name:9s} {documents} papers+keys in {seconds:.2f} s = {documents / seconds:.1f} papers+keys/s measured; "
-          f"{cpu:.1f} CPU-s, so {idle:.1f} papers+keys/s on {jobs} free cores{extra}")
+          f"{cpu:.1f} CPU-s, so {idle:.1f} papers+keys/s on {cores} free cores{extra}")
 
 
 def main() -> None:

@@ -56,9 +56,13 @@ def paragraphs(text: str | None, strict: bool = False) -> list[list[Segment]]:
 
 
 def label(text: str | None) -> list[Segment]:
-    """A plain-text label with its identifiers (m_2, beta_1^t, X^T, mu) as TeX math."""
+    """A plain-text label with its identifiers (m_2, beta_1^t, X^T, mu) as TeX math.
+
+    A hyphen between spaces is a minus sign there ("divide by 1 - beta_1^t"): typeset as one.
+    """
     if not text:
         return []
+    text = text.replace(" - ", " \u2212 ")
     segments: list[Segment] = []
     position = 0
     for match in _IDENTIFIER.finditer(text):

@@ -26,6 +26,15 @@ def test_text_is_escaped_for_latex():
     assert escape("Forget gate") == "Forget gate"
 
 
+def test_a_spaced_hyphen_in_a_label_is_typeset_as_a_minus():
+    from quizgen.latex import label
+    from quizgen.papers import label as typst_label
+
+    assert label("divide by 1 - beta_1^t") == r"divide by 1 \ensuremath{-} $\beta_{1}^{t}$"
+    assert typst_label("divide by 1 - beta_1^t")[0] == {"t": "divide by 1 \u2212 "}
+    assert label("mini-batch") == "mini-batch"
+
+
 def test_the_source_uses_the_exam_class_and_amsmath(tmp_path):
     bank = load_bank(make_small_bank(tmp_path / "bank"))
     (tmp_path / "exam.toml").write_text(SPEC, encoding="utf-8")
