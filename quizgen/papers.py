@@ -120,10 +120,15 @@ def typst_data(document: dict[str, Any], mode: str) -> dict[str, Any]:
         question = {
             "number": q["number"], "points": q["points"], "code": q["code"], "template": q["template"],
             "kind": q["kind"], "working_space": q["working_space"], "text": paragraphs(q["text"]),
-            "options": [{"label": o["label"], "correct": o["correct"], "mistake_label": label(o["mistake_label"]), "math": tex_to_typst(o["tex"])} for o in q["options"]],
-            "matching": q["matching"],
-            "answers": [_answer(a, q) for a in q["answers"]],
         }
+        if mode == "paper":  # the paper's data holds no answer: only what the answer boxes need
+            question["options"] = [{"label": o["label"], "math": tex_to_typst(o["tex"])} for o in q["options"]]
+            question["matching"] = q["matching"] and {k: v for k, v in q["matching"].items() if k != "key"}
+            question["answers"] = [{"label": label(a["label"]), "unit": a["unit"], "shape": shape_of(a["rounded"])} for a in q["answers"]]
+        else:
+            question["options"] = [{"label": o["label"], "correct": o["correct"], "mistake_label": label(o["mistake_label"]), "math": tex_to_typst(o["tex"])} for o in q["options"]]
+            question["matching"] = q["matching"]
+            question["answers"] = [_answer(a, q) for a in q["answers"]]
         if mode == "key":
             question["steps"] = [step_data(s) for s in q["steps"]]
             question["solution"] = paragraphs(q["solution"]) if q["solution"] else None

@@ -13,7 +13,7 @@ from exam_support import pdf_pages
 from quizgen import prose
 from quizgen.exam import PaperKey, load_spec, paper_document
 from quizgen.generate import generate
-from quizgen.papers import render_pdf
+from quizgen.papers import render_pdf, typst_json
 from quizgen.records import variant_record
 from quizgen.texmath import convert_as_written, tex_to_typst
 
@@ -134,3 +134,9 @@ def test_a_paper_and_key_with_every_template_of_the_bank(bank, tmp_path):
         for question in document["questions"]:
             assert question["code"] in text
         assert f"Page {len(pages)} of {len(pages)}" in pages[-1]
+    # The paper's data holds no answer (Typst never sees one), the key's holds them all.
+    paper_data, key_data = typst_json(document, "paper"), typst_json(document, "key")
+    for field in ('"correct"', '"rounded"', '"tolerance"', '"mistake_label"', '"steps"', '"mistakes"'):
+        assert field not in paper_data and field in key_data, field
+    matchings = [q["matching"] for q in json.loads(paper_data)["questions"] if q["matching"]]
+    assert matchings and all("key" not in m for m in matchings)
