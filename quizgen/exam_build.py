@@ -167,8 +167,9 @@ def build_exam(
 
 
 class _Batch:
-    """Papers in flight: this process makes a paper's questions and hands its PDFs to the workers,
-    then writes its LaTeX once its PDFs are done (so the workers are fed first), in roster order."""
+    """Papers in flight: this process makes a paper's questions and hands its PDFs to the workers;
+    when the paper is the oldest in flight it writes its LaTeX (so the workers are fed first)
+    and waits for its PDFs. Papers finish in the order they were started."""
 
     def __init__(self, spec: ExamSpec, bank: Bank, seed: int, out: Path, latex_pdf: bool, workers, progress: Callable[[int], Any] | None):
         self.spec, self.bank, self.seed, self.out, self.latex_pdf, self.workers, self.progress = spec, bank, seed, out, latex_pdf, workers, progress
