@@ -80,7 +80,9 @@ def paragraphs(text: str | None) -> str:
     return "\n\n".join(segments(paragraph) for paragraph in prose.paragraphs(text))
 
 
+@lru_cache(maxsize=4096)
 def label(text: str | None) -> str:
+    """A label as LaTeX (cached: step and answer labels recur on every paper)."""
     return segments(prose.label(text))
 
 

@@ -62,7 +62,9 @@ def _segments(segments: list[prose.Segment]) -> list[dict[str, Any]]:
     return result
 
 
+@lru_cache(maxsize=256)
 def paragraphs(text: str | None) -> list[list[dict[str, Any]]]:
+    """Prose as the template's segments (shared between calls: read-only); a paper and its key show the same text."""
     return [_segments(paragraph) for paragraph in prose.paragraphs(text)]
 
 
@@ -97,8 +99,10 @@ def shape_of(value: Any) -> list[int]:
 
 
 def _answer(answer: dict[str, Any], question: dict[str, Any]) -> dict[str, Any]:
-    data = dict(answer)
+    """An answer as the key shows it: the rounded value as Typst math (or text), its rounding and tolerance."""
+    data = {k: answer[k] for k in ("kind", "option", "unit", "rounding", "tolerance")}
     data["label"] = label(answer["label"])
+    data["text"] = None
     if answer["kind"] == "matching":
         data["text"] = ",  ".join(f"{i + 1} → {pair['label']}" for i, pair in enumerate(question["matching"]["key"]))
         data["math"] = ""

@@ -128,8 +128,9 @@ def _text_before_brackets(code: str) -> str:
 
 def fix_gaps(tex: str) -> str:
     """The TeX with what tex2typst does not know rewritten (norms) or dropped (\\limits, \\hline)."""
-    for pattern, replacement in _GAPS:
-        tex = pattern.sub(replacement, tex)
+    if "Vert" in tex or "limits" in tex or "hline" in tex:  # most snippets have none of them
+        for pattern, replacement in _GAPS:
+            tex = pattern.sub(replacement, tex)
     return tex.strip()
 
 
