@@ -54,26 +54,42 @@ def tex_to_typst(tex: str) -> str:
     """Typst math for TeX math (no $ delimiters); a RenderError names the snippet it cannot convert.
 
     Cached whole: a paper and its key share most snippets, and labels recur on every paper.
-    A long snippet is converted piece by piece, split where '=', '+', ',' or '\\approx'
-    stand outside every bracket: pieces recur far more often than whole snippets (a
-    product in a sum of any length), and conversion costs grow with length.
+    Otherwise only the numbers are put back into the shape's conversion, which is cached.
     """
     tex = fix_gaps(tex)
     if not tex:
         return ""
-    return "".join(joint + _piece_to_typst(piece) for joint, piece in _split_top(tex))
-
-
-def _piece_to_typst(tex: str) -> str:
-    if not tex:
-        return ""
     shape, parts = _placeholders(tex)
-    if parts:
-        converted = _convert(shape)
-        found = [int(m.group(1)) for m in _PLACEHOLDER.finditer(converted)]
-        if sorted(found) == list(range(len(parts))):
-            return _text_before_brackets(_PLACEHOLDER.sub(lambda m: _restore(parts[int(m.group(1))], converted, m), converted))
-    return _text_before_brackets(_convert(tex))  # no numbers, or the shape came back rearranged: convert as written
+    converted = _shape_to_typst(shape)
+    if converted is None:  # a piece came back rearranged: convert as written
+        return "".join(joint + _text_before_brackets(_convert(piece)) for joint, piece in _split_top(tex))
+    if not parts:
+        return _text_before_brackets(converted)
+    return _text_before_brackets(_PLACEHOLDER.sub(lambda m: _restore(parts[int(m.group(1))], converted, m), converted))
+
+
+_SHAPE_PLACEHOLDER = re.compile(r"\\text\{qzq(\d+)q\}")
+_QUOTED_PLACEHOLDER = re.compile(r'"qzq(\d+)q"')
+
+
+@lru_cache(maxsize=8192)
+def _shape_to_typst(shape: str) -> str | None:
+    """A shape's Typst, its placeholders kept (None if tex2typst moved one).
+
+    A long shape is converted piece by piece, split where '=', '+', ',' or '\\approx' stand
+    outside every bracket, each piece with its placeholders numbered from 0: pieces recur far
+    more often than whole snippets (a product in a sum of any length), and conversion costs
+    grow with length.
+    """
+    out = []
+    for joint, piece in _split_top(shape):
+        numbers = [int(n) for n in _SHAPE_PLACEHOLDER.findall(piece)]
+        local = iter(range(len(numbers)))
+        converted = _convert(_SHAPE_PLACEHOLDER.sub(lambda m: r"\text{qzq%dq}" % next(local), piece))
+        if sorted(int(n) for n in _QUOTED_PLACEHOLDER.findall(converted)) != list(range(len(numbers))):
+            return None
+        out.append(joint + _QUOTED_PLACEHOLDER.sub(lambda m: '"qzq%dq"' % numbers[int(m.group(1))], converted))
+    return "".join(out)
 
 
 # Where a snippet may be split: the separators, as Typst writes them between two pieces, and
