@@ -24,6 +24,7 @@ import jinja2
 from . import prose
 from .errors import QuizgenError, RenderError
 from .outputs import atomic_write_bytes
+from .render import RecordEnvironment
 from .resources import templates_dir
 
 PDFLATEX_TIMEOUT = 120  # seconds per pass
@@ -113,7 +114,7 @@ def answer_boxes(rounded: Any) -> str:
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """The LaTeX Environment: TeX-safe delimiters, StrictUndefined, filters for text, math and steps."""
-    env = jinja2.Environment(
+    env = RecordEnvironment(
         loader=jinja2.FileSystemLoader(str(templates_dir() / "latex")),
         block_start_string="((*", block_end_string="*))",
         variable_start_string="(((", variable_end_string=")))",

@@ -24,6 +24,20 @@ def _any_nonzero(value: Any) -> bool:
     return bool(value)
 
 
+class RecordEnvironment(jinja2.Environment):
+    """A Jinja Environment for JSON-like records: ``q.label`` reads the dict's item at once.
+
+    Jinja tries an attribute first and an item only after the AttributeError, which costs
+    more than the rest of a lookup; a dict's own methods (``items``, ``keys``...) still win
+    over an item of the same name, as in Jinja.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute in obj and not hasattr(dict, attribute):
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
 @lru_cache(maxsize=None)
 def environment(output_format: str) -> jinja2.Environment:
     """The Environment of one format: StrictUndefined, so a typo fails instead of printing a blank."""
@@ -31,7 +45,7 @@ def environment(output_format: str) -> jinja2.Environment:
     if not folder.is_dir():
         raise RenderError(f"no output templates for format '{output_format}'")
     autoescape = output_format in ("html", "xml", "moodle")
-    env = jinja2.Environment(
+    env = RecordEnvironment(
         loader=jinja2.FileSystemLoader(str(folder)),
         undefined=jinja2.StrictUndefined,
         autoescape=autoescape,
