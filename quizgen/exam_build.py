@@ -136,33 +136,37 @@ def build_exam(
                 batch.finish_oldest()
         entries = batch.finish_all()
         merges = [batch.workers.apply_async(_combine, _combine_arguments(spec, out, entries, kind, combined[name])) for kind, name in (("paper", "all_papers"), ("key", "all_keys"))]
+        manifest = {
+            "schema": MANIFEST_SCHEMA,
+            "quizgen": __version__,
+            "title": spec.title,
+            "course": spec.course,
+            "date": spec.date,
+            "spec": Path(spec.source).name,
+            "seed": seed,
+            "bank_fingerprint": bank.fingerprint,
+            "mode": mode,
+            "papers_total": len(papers),
+            "shard": {"index": part[0], "count": part[1]} if part else None,
+            "files": combined,
+            "papers": [{k: v for k, v in e.items() if k != "heading"} for e in entries],
+        }
+        text = json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False) + "\n"  # while the workers combine the PDFs
         for merge in merges:
             merge.get()
+        if pool:
+            pool.close()  # the workers exit while the manifest is written
     except BaseException:
         if pool:
             pool.terminate()  # stop the other workers at once
+            pool.join()
         raise
+    try:
+        with atomic_writer(out / f"manifest{suffix}.json") as stream:
+            stream.write(text)
     finally:
         if pool:
-            pool.close()
             pool.join()
-    manifest = {
-        "schema": MANIFEST_SCHEMA,
-        "quizgen": __version__,
-        "title": spec.title,
-        "course": spec.course,
-        "date": spec.date,
-        "spec": Path(spec.source).name,
-        "seed": seed,
-        "bank_fingerprint": bank.fingerprint,
-        "mode": mode,
-        "papers_total": len(papers),
-        "shard": {"index": part[0], "count": part[1]} if part else None,
-        "files": combined,
-        "papers": [{k: v for k, v in e.items() if k != "heading"} for e in entries],
-    }
-    with atomic_writer(out / f"manifest{suffix}.json") as stream:
-        stream.write(json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
     return manifest
 
 
