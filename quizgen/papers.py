@@ -133,7 +133,6 @@ def typst_data(document: dict[str, Any], mode: str) -> dict[str, Any]:
             question["options"] = [{"label": o["label"], "correct": o["correct"], "mistake_label": label(o["mistake_label"]), "math": tex_to_typst(o["tex"])} for o in q["options"]]
             question["matching"] = q["matching"]
             question["answers"] = [_answer(a, q) for a in q["answers"]]
-        if mode == "key":
             question["steps"] = [step_data(s) for s in q["steps"]]
             question["solution"] = paragraphs(q["solution"]) if q["solution"] else None
             question["mistakes"] = [
