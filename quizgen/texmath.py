@@ -49,6 +49,11 @@ _SWAPPABLE = re.compile(
 _PLACEHOLDER = re.compile(r'"qzq(\d+)q"( (?=[,(]))?')  # tex2typst spaces text, not numbers, before a comma or bracket
 
 
+def _placeholder(k: int) -> str:
+    """The TeX that stands for swapped part k: a text tex2typst keeps as "qzq<k>q"."""
+    return r"\text{qzq%dq}" % k
+
+
 @lru_cache(maxsize=16384)
 def tex_to_typst(tex: str) -> str:
     """Typst math for TeX math (no $ delimiters); a RenderError names the snippet it cannot convert.
@@ -85,7 +90,7 @@ def _shape_to_typst(shape: str) -> str | None:
     for joint, piece in _split_top(shape):
         numbers = [int(n) for n in _SHAPE_PLACEHOLDER.findall(piece)]
         local = iter(range(len(numbers)))
-        converted = _convert(_SHAPE_PLACEHOLDER.sub(lambda m: r"\text{qzq%dq}" % next(local), piece))
+        converted = _convert(_SHAPE_PLACEHOLDER.sub(lambda m: _placeholder(next(local)), piece))
         if sorted(int(n) for n in _QUOTED_PLACEHOLDER.findall(converted)) != list(range(len(numbers))):
             return None
         out.append(joint + _QUOTED_PLACEHOLDER.sub(lambda m: '"qzq%dq"' % numbers[int(m.group(1))], converted))
@@ -165,14 +170,14 @@ def _placeholders(tex: str) -> tuple[str, list[tuple[str, str]]]:
         if match.group("matrix") is not None:
             rows = [", ".join(cell.replace(" ", "").strip() for cell in row.split("&")) for row in match.group("cells").split("\\\\")]
             parts.append(("matrix", ("mat(delim: \"[\", " if match.group("delim") == "b" else "mat(") + "; ".join(rows) + ")"))
-            return r"\text{qzq%dq}" % (len(parts) - 1)
+            return _placeholder(len(parts) - 1)
         if match.group("bracketed") is not None:
             parts.append(("bracketed", "(" + match.group("bracketed").replace(" ", "") + ")"))
-            return match.group("space") + r"\text{qzq%dq}" % (len(parts) - 1)
+            return match.group("space") + _placeholder(len(parts) - 1)
         number = match.group("signed") or match.group("plain")
         leading = number[: len(number) - len(number.lstrip())]
         parts.append(("number", number.strip().replace(" ", "")))
-        return leading + r"\text{qzq%dq}" % (len(parts) - 1)
+        return leading + _placeholder(len(parts) - 1)
 
     return _SWAPPABLE.sub(swap, tex), parts
 
