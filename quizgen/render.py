@@ -29,8 +29,13 @@ class RecordEnvironment(jinja2.Environment):
 
     Jinja tries an attribute first and an item only after the AttributeError, which costs
     more than the rest of a lookup; a dict's own methods (``items``, ``keys``...) still win
-    over an item of the same name, as in Jinja.
+    over an item of the same name, as in Jinja. Its templates are read once: quizgen's own
+    output templates do not change during a run, and checking their files' times before
+    every render (Jinja's auto_reload) costs a stat each time.
     """
+
+    def __init__(self, **options: Any):
+        super().__init__(auto_reload=False, **options)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict and attribute in obj and not hasattr(dict, attribute):

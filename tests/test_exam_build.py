@@ -113,6 +113,20 @@ def test_each_key_holds_the_answers_of_the_manifest(setup):
         assert "Worked solution" in text
 
 
+def test_papers_embed_only_the_bundled_fonts(setup):
+    """Text in New Computer Modern, math in New Computer Modern Math (Typst's default math font, which the template relies on), codes in DejaVu Sans Mono."""
+    from pypdf import PdfReader
+
+    folder, _ = setup
+    paper = manifest_of(folder / "versions")["papers"][0]
+    for kind in ("paper", "key"):
+        fonts = set()
+        for page in PdfReader(folder / "versions" / paper["files"][kind]).pages:
+            for font in page["/Resources"]["/Font"].values():
+                fonts.add(re.sub(r"^/[A-Z]{6}\+|-Identity-H$", "", str(font.get_object()["/BaseFont"])))
+        assert {"NewCM10-Regular", "NewCMMath-Book", "DejaVuSansMono"} <= fonts <= {"NewCM10-Regular", "NewCM10-Bold", "NewCMMath-Book", "DejaVuSansMono"}, (kind, fonts)
+
+
 def test_a_key_names_the_mistake_of_each_wrong_option(setup):
     folder, bank_path = setup
     from quizgen.bank import load_bank
