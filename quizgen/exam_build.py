@@ -30,6 +30,7 @@ from .bank import Bank
 from .errors import QuizgenError, RenderError
 from .exam import MANIFEST_SCHEMA, ExamSpec, PaperKey, load_roster, manifest_entry, paper_document, shard, version_labels
 from .outputs import atomic_write_bytes, atomic_writer
+from .texmath import save_conversions
 
 SMALL_BATCH = 16  # papers: below this, a process that has already run Typst builds them itself
 AHEAD = 2  # papers per worker made ahead of the typesetting, so that no worker waits
@@ -167,6 +168,7 @@ def build_exam(
     finally:
         if pool:
             pool.join()
+    save_conversions()  # the next build starts with this one's formula shapes
     return manifest
 
 

@@ -7,7 +7,8 @@ costs milliseconds per snippet, growing with length, while an exam batch convert
 thousands of snippets that differ only in their numbers. So every number (and every
 matrix of numbers, and every bracketed number) is first replaced by a numbered
 placeholder and the conversion is cached on that shape: the formula of one template is
-converted once per process, whatever its numbers, their signs or its matrices' sizes.
+converted once, whatever its numbers, their signs or its matrices' sizes, and the
+conversions are kept between runs (quizgen.cache).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from .cache import Store
 from .errors import RenderError
 
 # Known gaps of tex2typst: norms become \left\| ... \right\| (Typst's norm()), \limits
@@ -205,9 +207,28 @@ def _restore(part: tuple[str, str], converted: str, match: re.Match) -> str:
 
 @lru_cache(maxsize=8192)
 def _convert(tex: str) -> str:
+    """tex2typst's conversion, kept between runs (quizgen.cache): the shapes recur in every build."""
+    store = _store()
+    converted = store.get(tex)
+    if converted is None:
+        import tex2typst
+
+        try:
+            converted = tex2typst.tex2typst(tex)
+        except Exception as error:  # the JavaScript engine reports any parse failure as one kind
+            raise RenderError(f"cannot convert TeX math to Typst: '{tex}' ({error})") from None
+        store.put(tex, converted)
+    return converted
+
+
+@lru_cache(maxsize=1)
+def _store() -> Store:
+    """The store of this tex2typst version's conversions (another version starts a new one)."""
     import tex2typst
 
-    try:
-        return tex2typst.tex2typst(tex)
-    except Exception as error:  # the JavaScript engine reports any parse failure as one kind
-        raise RenderError(f"cannot convert TeX math to Typst: '{tex}' ({error})") from None
+    return Store(f"tex2typst-{tex2typst.__version__}")
+
+
+def save_conversions() -> None:
+    """Keep this run's new conversions for the next run (called at the end of a build)."""
+    _store().save()

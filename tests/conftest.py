@@ -1,8 +1,22 @@
-"""Shared fixtures: the shipped bank is loaded once per test session."""
+"""Shared fixtures: the shipped bank is loaded once per test session; caches stay in a temporary folder."""
+
+import os
 
 import pytest
 
 from quizgen.bank import load_bank
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_folder(tmp_path_factory):
+    """Tests never read or write the user's cache folder (quizgen.cache); commands they start inherit this."""
+    before = os.environ.get("QUIZGEN_CACHE_DIR")
+    os.environ["QUIZGEN_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if before is None:
+        del os.environ["QUIZGEN_CACHE_DIR"]
+    else:
+        os.environ["QUIZGEN_CACHE_DIR"] = before
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,90 @@
+"""Results of slow pure functions, kept between runs in the user's cache folder.
+
+A build converts a few hundred formula shapes from TeX to Typst, and the converter runs a
+JavaScript engine: ~0.2 s of every build, before the first paper can be typeset. The
+shapes come from the bank's templates, so the next build needs the same ones. A store
+keeps them in one JSON file per function and version (like Jinja's bytecode cache or
+matplotlib's font list): outputs are the same whether a result comes from the store or
+is computed, so the store only ever saves time.
+
+The folder is ``$QUIZGEN_CACHE_DIR`` if set (empty: keep nothing), else the platform's
+user cache folder (``~/.cache/quizgen`` on Linux). A store that cannot be read is ignored
+and one that cannot be written is not kept: the cache never makes a command fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .errors import QuizgenError
+from .outputs import atomic_write_bytes
+
+MAX_ENTRIES = 50_000  # a store that grows past this (a bank edited for years) starts afresh
+
+
+def folder() -> Path | None:
+    """Where stores are kept; None when caching is off (QUIZGEN_CACHE_DIR set to nothing)."""
+    chosen = os.environ.get("QUIZGEN_CACHE_DIR")
+    if chosen is not None:
+        return Path(chosen) if chosen.strip() else None
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("quizgen", appauthor=False))
+
+
+class Store:
+    """One function's results, string to string: read from disk on first use, written back by ``save``."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._entries: dict[str, str] | None = None
+        self._added = 0
+
+    def _path(self) -> Path | None:
+        where = folder()
+        return where / f"{self.name}.json" if where else None
+
+    def _load(self) -> dict[str, str]:
+        if self._entries is None:
+            self._entries = _read(self._path())
+        return self._entries
+
+    def get(self, key: str) -> str | None:
+        return self._load().get(key)
+
+    def put(self, key: str, value: str) -> None:
+        entries = self._load()
+        if entries.get(key) != value:
+            entries[key] = value
+            self._added += 1
+
+    def save(self) -> None:
+        """Write the results added since the last save, merged with what another run may have written meanwhile."""
+        path = self._path()
+        if not self._added or path is None:
+            return
+        merged = _read(path)
+        merged.update(self._entries or {})
+        if len(merged) > MAX_ENTRIES:
+            merged = dict(self._entries or {})
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(path, json.dumps(merged, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        except (OSError, QuizgenError):  # a cache that cannot be written is simply not kept
+            return
+        self._added = 0
+
+
+def _read(path: Path | None) -> dict[str, str]:
+    """A store's entries; empty if it is missing, unreadable, or not a JSON object of strings."""
+    if path is None:
+        return {}
+    try:
+        entries = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(entries, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in entries.items()):
+        return {}
+    return entries

@@ -1,0 +1,104 @@
+"""The cache between runs (quizgen.cache): it only ever saves time, never changes an output or fails a command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from exam_support import ROSTER, SPEC, make_small_bank
+
+from quizgen import cache, texmath
+from quizgen.cli import cli
+
+
+@pytest.fixture
+def cache_folder(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("QUIZGEN_CACHE_DIR", str(folder))
+    forget_conversions()
+    yield folder
+    forget_conversions()
+
+
+def forget_conversions() -> None:
+    """What this process holds in memory, as if it were a new run."""
+    for cached in (texmath.tex_to_typst, texmath._shape_to_typst, texmath._convert, texmath._store):
+        cached.cache_clear()
+
+
+def test_a_store_keeps_its_entries_for_the_next_run(cache_folder):
+    store = cache.Store("demo-1")
+    assert store.get("a") is None
+    store.put("a", "alpha")
+    store.save()
+    assert json.loads((cache_folder / "demo-1.json").read_text(encoding="utf-8")) == {"a": "alpha"}
+    assert cache.Store("demo-1").get("a") == "alpha"
+    assert cache.Store("demo-2").get("a") is None  # another name, another store
+
+
+def test_a_save_merges_what_another_run_wrote_meanwhile(cache_folder):
+    first, second = cache.Store("demo"), cache.Store("demo")
+    first.get("x"), second.get("x")  # both loaded the empty store
+    first.put("a", "1")
+    first.save()
+    second.put("b", "2")
+    second.save()
+    assert cache.Store("demo").get("a") == "1" and cache.Store("demo").get("b") == "2"
+
+
+@pytest.mark.parametrize("content", [b"{not json", b'["a list"]', b'{"a": 1}', b"\xff\xfe"])
+def test_a_damaged_store_is_ignored_and_replaced(cache_folder, content):
+    cache_folder.mkdir()
+    (cache_folder / "demo.json").write_bytes(content)
+    store = cache.Store("demo")
+    assert store.get("a") is None
+    store.put("a", "alpha")
+    store.save()
+    assert cache.Store("demo").get("a") == "alpha"
+
+
+def test_an_unwritable_folder_or_an_empty_setting_keeps_nothing_and_fails_nothing(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("QUIZGEN_CACHE_DIR", str(blocker / "cache"))
+    store = cache.Store("demo")
+    store.put("a", "alpha")
+    store.save()  # no error
+    monkeypatch.setenv("QUIZGEN_CACHE_DIR", "")
+    assert cache.folder() is None
+    store = cache.Store("demo")
+    store.put("a", "alpha")
+    store.save()
+    assert store.get("a") == "alpha"  # still a cache within the run
+
+
+def test_the_next_build_takes_every_conversion_from_the_store_and_writes_the_same_bytes(cache_folder, tmp_path, monkeypatch):
+    bank = make_small_bank(tmp_path / "bank")
+    (tmp_path / "exam.toml").write_text(SPEC, encoding="utf-8")
+    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+
+    def build(out: Path) -> dict[str, bytes]:
+        command = ["--bank", str(bank), "exam", "build", str(tmp_path / "exam.toml"), "--out", str(out), "--roster", str(tmp_path / "roster.csv"), "--jobs", "1"]
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == 0, result.output
+        return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+    first = build(tmp_path / "first")
+    stores = list(cache_folder.glob("tex2typst-*.json"))
+    assert len(stores) == 1 and len(json.loads(stores[0].read_text(encoding="utf-8"))) > 20
+
+    forget_conversions()
+    import tex2typst
+
+    def no_conversion(tex, **options):
+        raise AssertionError(f"converted again: {tex}")
+
+    monkeypatch.setattr(tex2typst, "tex2typst", no_conversion)
+    assert build(tmp_path / "second") == first
+
+    monkeypatch.undo()
+    monkeypatch.setenv("QUIZGEN_CACHE_DIR", "")
+    forget_conversions()
+    assert build(tmp_path / "uncached") == first
