@@ -42,6 +42,22 @@ def may_be_wide(code: str) -> bool:
     return max(len(line.replace(" ", "")) for line in narrow.split("\\\n")) > _MAY_BE_WIDE
 
 
+# The key's summary table leaves an answer at least ~5.3 cm (with the bank's longest template
+# id beside it); a digit of an answer takes ~0.19 cm, so an answer up to 22 characters
+# wide (its columns' widest entries, plus one for each gap between them) fits unmeasured.
+_SUMMARY_FITS = 22
+
+
+def answer_width(code: str) -> int:
+    """Characters across an answer's Typst math: a matrix by its columns' widest entries, one more per column for the gap."""
+    match = _MATRIX.fullmatch(code)
+    if not match:
+        return len(code.replace(" ", ""))
+    rows = [[cell.strip() for cell in row.split(",")] for row in match.group(1).split(";")]
+    columns = max(len(row) for row in rows)
+    return sum(max(len(row[j]) for row in rows if j < len(row)) + 1 for j in range(columns))
+
+
 _TALL = re.compile(r"/|sqrt\(|root\(|mat\(|frac\(|sum_|prod_|binom\(")
 
 
@@ -106,11 +122,13 @@ def _answer(answer: dict[str, Any], question: dict[str, Any]) -> dict[str, Any]:
     if answer["kind"] == "matching":
         data["text"] = ",  ".join(f"{i + 1} → {pair['label']}" for i, pair in enumerate(question["matching"]["key"]))
         data["math"] = ""
-    elif answer["kind"] == "choice":
-        data["math"] = tex_to_typst(r"\text{" + answer["rounded"] + "}")
+    elif answer["kind"] == "choice":  # a concept's option: text, which wraps in the key's narrow summary column
+        data["text"] = answer["rounded"]
+        data["math"] = ""
     else:
         data["math"] = tex_to_typst(rounded_tex(answer["rounded"]))
     data["shape"] = shape_of(answer["rounded"])
+    data["wide"] = bool(data["shape"]) and answer_width(data["math"]) > _SUMMARY_FITS  # shrunk to the summary's column if need be
     return data
 
 

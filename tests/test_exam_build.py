@@ -127,6 +127,20 @@ def test_papers_embed_only_the_bundled_fonts(setup):
         assert {"NewCM10-Regular", "NewCMMath-Book", "DejaVuSansMono"} <= fonts <= {"NewCM10-Regular", "NewCM10-Bold", "NewCMMath-Book", "DejaVuSansMono"}, (kind, fonts)
 
 
+def test_a_concept_answer_is_text_in_the_key_so_that_it_wraps(setup):
+    """A concept's option can be a long phrase: as math it would run out of the summary's Answer column."""
+    from quizgen.bank import load_bank
+    from quizgen.exam import PaperKey, load_spec, paper_document
+    from quizgen.papers import typst_data
+
+    folder, bank_path = setup
+    bank = load_bank(bank_path)
+    spec = load_spec(folder / "exam.toml", bank)
+    data = typst_data(paper_document(spec, bank, PaperKey("version", "A"), spec.seed), "key")
+    choices = [a for q in data["questions"] for a in q["answers"] if a["kind"] == "choice"]
+    assert choices and all(a["text"] and a["math"] == "" for a in choices)
+
+
 def test_a_key_names_the_mistake_of_each_wrong_option(setup):
     folder, bank_path = setup
     from quizgen.bank import load_bank

@@ -13,7 +13,7 @@ from exam_support import pdf_pages
 from quizgen import prose
 from quizgen.exam import PaperKey, load_spec, paper_document
 from quizgen.generate import generate
-from quizgen.papers import render_pdf, typst_json
+from quizgen.papers import _MATRIX, _SUMMARY_FITS, answer_width, render_pdf, typst_json
 from quizgen.records import variant_record
 from quizgen.texmath import convert_as_written, tex_to_typst
 
@@ -97,6 +97,24 @@ def test_number_placeholders_change_nothing(snippets):
         if loose.sub("", direct) != loose.sub("", tex_to_typst(tex)):
             different.append(f"{where}: {tex!r}")
     assert not different, "\n".join(different[:20])
+
+
+def test_answers_not_marked_wide_fit_the_key_summary_unmeasured(snippets, tmp_path):
+    """The key's summary measures (and shrinks) only answers marked wide: every other vector or matrix
+    answer of the bank must fit the summary's narrowest answer column (~5.3 cm, with the bank's
+    longest template id beside it) as typeset: 11 pt, display style."""
+    matrices = sorted({code for code in map(tex_to_typst, snippets) if _MATRIX.fullmatch(code)})  # answers, and more
+    unmarked = [code for code in matrices if answer_width(code) <= _SUMMARY_FITS]
+    assert len(unmarked) > 20
+    source = (
+        '#set text(font: "New Computer Modern", size: 11pt)\n#let data = json(bytes(sys.inputs.data))\n'
+        '#context for code in data { [#measure(math.equation(math.display(eval(code, mode: "math")))).width.cm() \\ ] }\n'
+    )
+    (tmp_path / "widths.pdf").write_bytes(typst.compile(source.encode(), format="pdf", sys_inputs={"data": json.dumps(unmarked)}, ignore_system_fonts=True))
+    widths = [float(w) for w in re.findall(r"\d+\.\d+", " ".join(pdf_pages(tmp_path / "widths.pdf")))]
+    assert len(widths) == len(unmarked)
+    too_wide = [(code, round(width, 2)) for code, width in zip(unmarked, widths) if width > 4.8]
+    assert not too_wide, too_wide
 
 
 @pytest.mark.parametrize(
