@@ -81,6 +81,11 @@ def test_a_key_with_every_template_of_the_bank_compiles(bank, tmp_path):
     for mode in ("key", "paper"):
         compile_pdf(render_latex(document, mode), tmp_path / f"{mode}.pdf")
         assert len(pdf_pages(tmp_path / f"{mode}.pdf")) > 1
+    key = pdf_pages(tmp_path / "key.pdf")
+    assert "Template" in key[0] and "Template" in key[1], "the summary of a long exam runs on, its header repeated"
+    text = " ".join(" ".join(key).split())
+    choices = [a["rounded"] for q in document["questions"] for a in q["answers"] if a["kind"] == "choice"]
+    assert choices and all(choice in text for choice in choices), "a concept's answer is text (as math its spaces vanish)"
 
 
 @needs_pdflatex
