@@ -7,6 +7,7 @@ from typing import Any
 
 import jinja2
 
+from .cache import jinja_bytecode_cache
 from .errors import RenderError
 from .plain import tex_to_plain
 from .resources import templates_dir
@@ -31,11 +32,12 @@ class RecordEnvironment(jinja2.Environment):
     more than the rest of a lookup; a dict's own methods (``items``, ``keys``...) still win
     over an item of the same name, as in Jinja. Its templates are read once: quizgen's own
     output templates do not change during a run, and checking their files' times before
-    every render (Jinja's auto_reload) costs a stat each time.
+    every render (Jinja's auto_reload) costs a stat each time. Compiled, they are kept
+    between runs (quizgen.cache).
     """
 
     def __init__(self, **options: Any):
-        super().__init__(auto_reload=False, **options)
+        super().__init__(auto_reload=False, bytecode_cache=jinja_bytecode_cache(), **options)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict and attribute in obj and not hasattr(dict, attribute):

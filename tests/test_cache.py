@@ -102,3 +102,37 @@ def test_the_next_build_takes_every_conversion_from_the_store_and_writes_the_sam
     monkeypatch.setenv("QUIZGEN_CACHE_DIR", "")
     forget_conversions()
     assert build(tmp_path / "uncached") == first
+
+
+def test_compiled_output_templates_are_kept_and_a_damaged_one_is_compiled_again(cache_folder):
+    from quizgen import latex
+
+    def fresh_render() -> str:
+        latex.environment.cache_clear()  # as in a new run
+        return latex.environment().get_template("key.tex.j2").render(exam=EXAM, paper=PAPER, questions=[])
+
+    first = fresh_render()
+    kept = sorted((cache_folder / "jinja").iterdir())
+    assert kept, "the compiled templates are kept"
+    assert fresh_render() == first
+    import jinja2.bccache
+
+    for entry in kept:
+        entry.write_bytes(jinja2.bccache.bc_magic + b"damaged")  # Jinja's own header, then garbage
+    assert fresh_render() == first
+    latex.environment.cache_clear()
+
+
+def test_compiled_templates_that_cannot_be_kept_fail_nothing(tmp_path, monkeypatch):
+    from quizgen import latex
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("QUIZGEN_CACHE_DIR", str(blocker / "cache"))
+    latex.environment.cache_clear()
+    assert r"\begin{document}" in latex.environment().get_template("key.tex.j2").render(exam=EXAM, paper=PAPER, questions=[])
+    latex.environment.cache_clear()
+
+
+EXAM = {"title": "T", "course": "C", "date": "2026-01-01", "duration": "1 hour", "instructions": [], "total_points": 0, "id_digits": 8}
+PAPER = {"kind": "version", "key": "A", "name": None, "heading": "Version A", "seed": 1}
