@@ -307,7 +307,7 @@ class _Reader:
             unknown = sorted(used - names)
             if unknown:
                 self.fail(where, f"unknown variable '{unknown[0]}' in {{@ @}}")
-            return _TEXT_ENV.from_string(source), used
+            return _TEXT_ENV.from_string(parsed), used  # the tree parsed above: no second parse
         except jinja2.TemplateError as error:
             self.fail(where, f"template error: {error.message}")
             raise
