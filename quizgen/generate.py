@@ -14,7 +14,7 @@ import math
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Collection, Iterator
 
 import numpy as np
 import sympy
@@ -332,8 +332,10 @@ def _evaluate_variables(
     return env
 
 
-def _context(template: Template, env: dict[str, Value], only: list[str] | None = None) -> dict[str, str]:
-    """Every variable (or those ``only`` names) as the TeX a question shows for it (one formatter for everything)."""
+def _context(template: Template, env: dict[str, Value], only: Collection[str] | None = None) -> dict[str, str]:
+    """The variables a text shows (or those ``only`` names) as the TeX a question shows for each (one formatter for everything)."""
+    if only is None:
+        only = template.shown_names
     formats = {a.name: a for a in template.answers}
     context = {}
     for variable in template.variables:

@@ -150,6 +150,7 @@ class Template:
     ask: str = "right"  # concept: ask for the right-hand entry ("right"), the left ("left") or either ("both")
     pair_count: int = 0  # matching: how many rows one question shows
     note_names: list[str] = field(default_factory=list)  # the variables the note shows: a duplicate is known once they are drawn
+    shown_names: frozenset[str] | None = None  # the variables a text, note, solution or feedback shows (None: all), the only ones formatted
 
     @property
     def draw_names(self) -> list[str]:
@@ -282,13 +283,13 @@ class _Reader:
     def jinja(self, text: Any, where: str, names: set[str]) -> jinja2.Template:
         return self.jinja_with_names(text, where, names)[0]
 
-    def fixed_or_jinja(self, text: Any, where: str, names: set[str]) -> jinja2.Template | FixedText:
-        """A text without placeholders is rendered once, here: most variants show a constant feedback many times."""
+    def fixed_or_jinja(self, text: Any, where: str, names: set[str]) -> tuple[jinja2.Template | FixedText, set[str]]:
+        """The text and the names it uses; a text without placeholders is rendered once, here: most variants show a constant feedback many times."""
         compiled, used = self.jinja_with_names(text, where, names)
         if used or "{%" in text or "{{" in text:
-            return compiled
+            return compiled, used
         try:
-            return FixedText(compiled.render({}))
+            return FixedText(compiled.render({})), used
         except jinja2.TemplateError as error:
             self.fail(where, f"template error: {error.message}")
             raise
@@ -387,7 +388,7 @@ def build_template(data: Any, source: str, path: Path | None, bank_root: Path | 
     order = {v.name: i for i, v in enumerate(variables)}
     constraints = _constraints(reader, data.get("constraints", []), "constraints", known, order)
     nice = _constraints(reader, data.get("nice", []), "nice", known, order)
-    text = reader.jinja(data["text"], "text", known)
+    text, shown = reader.jinja_with_names(data["text"], "text", known)
 
     answers: list[AnswerSpec] = []
     for i, item in enumerate(reader.listing(data["answers"], "answers")):
@@ -442,7 +443,8 @@ def build_template(data: Any, source: str, path: Path | None, bank_root: Path | 
             reader.fail(f"{where}.answer", f"'{target}' is not one of the answers ({', '.join(sorted(answer_names))})")
         expression = reader.expression(item["value"], f"{where}.value", known)
         feedback_source = reader.string(item["feedback"], f"{where}.feedback")
-        feedback = reader.fixed_or_jinja(feedback_source, f"{where}.feedback", known)
+        feedback, used = reader.fixed_or_jinja(feedback_source, f"{where}.feedback", known)
+        shown |= used
         mistakes.append(Mistake(name, reader.string(item["label"], f"{where}.label"), target, expression, feedback, feedback_source))
 
     option_count = 0
@@ -455,7 +457,8 @@ def build_template(data: Any, source: str, path: Path | None, bank_root: Path | 
         reader.fail("options", "only a multichoice template has options")
 
     note, note_names = reader.jinja_with_names(data["note"], "note", known) if "note" in data else (None, set())
-    solution = reader.jinja(data["solution"], "solution", known) if "solution" in data else None
+    solution, used = reader.jinja_with_names(data["solution"], "solution", known) if "solution" in data else (None, set())
+    shown |= used | note_names
     tags = data.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         reader.fail("tags", "must be a list of words")
@@ -477,6 +480,7 @@ def build_template(data: Any, source: str, path: Path | None, bank_root: Path | 
         template_id, title, topic, section, difficulty, kind, variables, constraints, nice, text, data["text"], answers,
         note, mistakes, tests, option_count, solution, tags, min_variants, source, symbols,
         note_names=[v.name for v in variables if v.name in note_names] if note else draw_names,
+        shown_names=frozenset(shown | set(draw_names)),
     )
 
 
