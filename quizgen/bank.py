@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .errors import BankError, QuizgenError
 from .resources import bank_dir
-from .template import Template, load_template
+from .template import Template, load_template, save_checked_texts
 
 
 @dataclass
@@ -77,6 +77,7 @@ def load_bank(root: Path | None = None, collect_errors: bool = False) -> Bank:
     if not bank.templates and not bank.errors:
         raise QuizgenError(f"{root}: no question templates (*.yaml) found")
     bank.fingerprint = digest.hexdigest()[:16]
+    save_checked_texts()
     return bank
 
 

@@ -8,6 +8,7 @@ See docs/authoring.md for the format.
 
 from __future__ import annotations
 
+import hashlib
 import keyword
 import math
 import re
@@ -22,6 +23,8 @@ import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
 from . import expressions
+from . import __version__
+from .cache import Store, jinja_bytecode_cache
 from .errors import BankError, ExpressionError
 from .expressions import Expression
 
@@ -62,10 +65,31 @@ def text_environment() -> SandboxedEnvironment:
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
+        bytecode_cache=jinja_bytecode_cache(),
     )
 
 
 _TEXT_ENV = text_environment()
+
+# Compiling the bank's ~500 texts is most of loading it, and every command loads it. So a
+# text's check (the names it uses; kept only once it has passed) and its compiled code are
+# kept between runs (quizgen.cache, and Jinja's own bytecode cache), by its source.
+_TEXT_NAMES = Store(f"text-names-{__version__}-jinja-{jinja2.__version__}")
+
+
+def _compile_text(source: str, parsed: jinja2.nodes.Template | None) -> jinja2.Template:
+    """A question text compiled (from the tree when it was just parsed), or its code from an earlier run."""
+    bytecode = _TEXT_ENV.bytecode_cache
+    bucket = bytecode.get_bucket(_TEXT_ENV, hashlib.sha256(source.encode("utf-8")).hexdigest(), None, source)
+    if bucket.code is None:
+        bucket.code = _TEXT_ENV.compile(parsed if parsed is not None else source)
+        bytecode.set_bucket(bucket)
+    return _TEXT_ENV.template_class.from_code(_TEXT_ENV, bucket.code, _TEXT_ENV.make_globals(None))
+
+
+def save_checked_texts() -> None:
+    """Keep the texts this run checked for the next run (called once a bank is loaded)."""
+    _TEXT_NAMES.save()
 
 
 @dataclass
@@ -297,21 +321,27 @@ class _Reader:
     def jinja_with_names(self, text: Any, where: str, names: set[str]) -> tuple[jinja2.Template, set[str]]:
         """The compiled text and the variable names its placeholders use."""
         source = group_math_placeholders(self.string(text, where))
+        checked = _TEXT_NAMES.get(source)  # an earlier run checked this text: the names it uses
+        parsed = None
+        if checked is None:
+            try:
+                parsed = _TEXT_ENV.parse(source)
+            except jinja2.TemplateSyntaxError as error:
+                self.fail(where, f"template syntax error on line {error.lineno}: {error.message}")
+            for node in parsed.find_all(_FORBIDDEN_JINJA):
+                self.fail(where, f"{_FORBIDDEN_JINJA_NAMES.get(type(node), type(node).__name__)} is not allowed in text: placeholders hold variable names, e.g. {{@ K @}}")
         try:
-            parsed = _TEXT_ENV.parse(source)
-        except jinja2.TemplateSyntaxError as error:
-            self.fail(where, f"template syntax error on line {error.lineno}: {error.message}")
-        for node in parsed.find_all(_FORBIDDEN_JINJA):
-            self.fail(where, f"{_FORBIDDEN_JINJA_NAMES.get(type(node), type(node).__name__)} is not allowed in text: placeholders hold variable names, e.g. {{@ K @}}")
-        try:
-            used = jinja2.meta.find_undeclared_variables(parsed)
+            used = set(checked.split()) if checked is not None else jinja2.meta.find_undeclared_variables(parsed)
             unknown = sorted(used - names)
             if unknown:
                 self.fail(where, f"unknown variable '{unknown[0]}' in {{@ @}}")
-            return _TEXT_ENV.from_string(parsed), used  # the tree parsed above: no second parse
+            compiled = _compile_text(source, parsed)
         except jinja2.TemplateError as error:
             self.fail(where, f"template error: {error.message}")
             raise
+        if checked is None:
+            _TEXT_NAMES.put(source, " ".join(sorted(used)))
+        return compiled, used
 
 
 def load_template(path: Path, bank_root: Path | None = None) -> Template:

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from exam_support import ROSTER, SPEC, make_small_bank
 
-from quizgen import cache, texmath
+from quizgen import cache, template, texmath
 from quizgen.cli import cli
 
 
@@ -18,6 +18,7 @@ def cache_folder(tmp_path, monkeypatch) -> Path:
     folder = tmp_path / "cache"
     monkeypatch.setenv("QUIZGEN_CACHE_DIR", str(folder))
     forget_conversions()
+    monkeypatch.setattr(template, "_TEXT_NAMES", cache.Store(template._TEXT_NAMES.name))  # as in a new run
     yield folder
     forget_conversions()
 
@@ -136,3 +137,38 @@ def test_compiled_templates_that_cannot_be_kept_fail_nothing(tmp_path, monkeypat
 
 EXAM = {"title": "T", "course": "C", "date": "2026-01-01", "duration": "1 hour", "instructions": [], "total_points": 0, "id_digits": 8}
 PAPER = {"kind": "version", "key": "A", "name": None, "heading": "Version A", "seed": 1}
+
+
+def test_a_bank_loads_the_same_from_its_cached_texts(cache_folder, monkeypatch):
+    """The second load takes each text's check and compiled code from the cache: the same questions, byte for byte."""
+    from quizgen.bank import load_bank
+    from quizgen.generate import generate
+    from quizgen.records import variant_record
+
+    def questions() -> str:
+        bank = load_bank()
+        return json.dumps([variant_record(v) for t in sorted(bank.templates) for v in generate(bank.get(t), 1, 3)], sort_keys=True, default=str)
+
+    first = questions()
+    assert (cache_folder / "jinja").is_dir() and list(cache_folder.glob("text-names-*.json"))
+    monkeypatch.setattr(template, "_TEXT_NAMES", cache.Store(template._TEXT_NAMES.name))  # a new run reads the store again
+
+    def no_compiling(*arguments, **options):
+        raise AssertionError("a cached text was compiled again")
+
+    monkeypatch.setattr(template._TEXT_ENV, "compile", no_compiling)
+    assert questions() == first
+
+
+@pytest.mark.parametrize("name", ["text_include_attack.yaml", "text_attribute_attack.yaml", "text_unknown_variable.yaml"])
+def test_a_text_that_fails_its_check_is_checked_again_on_every_load(cache_folder, name):
+    from quizgen.errors import BankError
+    from quizgen.template import load_template
+
+    path = Path(__file__).parent / "data" / "bad" / name
+    messages = []
+    for _ in range(2):
+        with pytest.raises(BankError) as caught:
+            load_template(path)
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
