@@ -103,6 +103,21 @@ class _BytecodeCache(jinja2.FileSystemBytecodeCache):
 
     def __init__(self) -> None:
         super().__init__(directory="")  # the folder is found at each use (below); given, Jinja makes no folder of its own
+        self._settings: dict[int, str] = {}  # each environment's settings, by id: an environment lives as long as its cache
+
+    def get_bucket(self, environment: jinja2.Environment, name: str, filename: str | None, source: str) -> jinja2.bccache.Bucket:
+        """Jinja keys a bucket by the template's name and source; the environment's settings that shape the
+        compiled code (delimiters, whitespace control, autoescape, the sandbox) are part of the key too."""
+        settings = self._settings.get(id(environment))
+        if settings is None:
+            settings = self._settings[id(environment)] = repr((
+                type(environment).__name__, environment.block_start_string, environment.block_end_string,
+                environment.variable_start_string, environment.variable_end_string, environment.comment_start_string,
+                environment.comment_end_string, environment.line_statement_prefix, environment.line_comment_prefix,
+                environment.trim_blocks, environment.lstrip_blocks, environment.newline_sequence,
+                environment.keep_trailing_newline, environment.autoescape, environment.optimized, sorted(environment.extensions),
+            ))
+        return super().get_bucket(environment, f"{name}\n{settings}", filename, source)
 
     def _get_cache_filename(self, bucket: jinja2.bccache.Bucket) -> str:
         where = folder()

@@ -172,3 +172,16 @@ def test_a_text_that_fails_its_check_is_checked_again_on_every_load(cache_folder
             load_template(path)
         messages.append(str(caught.value))
     assert messages[0] == messages[1]
+
+
+def test_environments_with_other_settings_never_share_compiled_code(cache_folder):
+    """Jinja keys its cache by template name and source only; quizgen's key adds the settings that shape the code."""
+    import jinja2
+
+    source = "{% if x %}\nyes{% endif %}|{{ x }}"
+    outputs = []
+    for trim_blocks in (False, True, False):
+        env = jinja2.Environment(loader=jinja2.DictLoader({"t": source}), trim_blocks=trim_blocks, bytecode_cache=cache.jinja_bytecode_cache())
+        outputs.append(env.get_template("t").render(x=1))
+    assert outputs == ["\nyes|1", "yes|1", "\nyes|1"]
+    assert len(list((cache_folder / "jinja").iterdir())) == 2
