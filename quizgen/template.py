@@ -71,11 +71,6 @@ def text_environment() -> SandboxedEnvironment:
 
 _TEXT_ENV = text_environment()
 
-# Compiling the bank's ~500 texts is most of loading it, and every command loads it. So a
-# text's check (the names it uses; kept only once it has passed) and its compiled code are
-# kept between runs (quizgen.cache, and Jinja's own bytecode cache), by its source.
-_TEXT_NAMES = Store(f"text-names-{__version__}-jinja-{jinja2.__version__}")
-
 
 def _compile_text(source: str, parsed: jinja2.nodes.Template | None) -> jinja2.Template:
     """A question text compiled (from the tree when it was just parsed), or its code from an earlier run."""
@@ -214,6 +209,12 @@ _FORBIDDEN_JINJA_NAMES = {
     jinja2.nodes.Call: "a function call",
 }
 _FORBIDDEN_JINJA = tuple(_FORBIDDEN_JINJA_NAMES)
+
+# Compiling the bank's ~500 texts is most of loading it, and every command loads it. So a
+# text's check (the names it uses; kept only once it has passed) and its compiled code are
+# kept between runs (quizgen.cache, and Jinja's own bytecode cache), by its source.
+_TEXT_RULES = hashlib.sha256(" ".join(sorted(node.__name__ for node in _FORBIDDEN_JINJA)).encode()).hexdigest()[:8]  # new rules: check again
+_TEXT_NAMES = Store(f"text-names-{__version__}-jinja-{jinja2.__version__}-{_TEXT_RULES}")
 
 
 class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
