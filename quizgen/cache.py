@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import weakref
 from pathlib import Path
 
 import jinja2
@@ -103,14 +104,14 @@ class _BytecodeCache(jinja2.FileSystemBytecodeCache):
 
     def __init__(self) -> None:
         super().__init__(directory="")  # the folder is found at each use (below); given, Jinja makes no folder of its own
-        self._settings: dict[int, str] = {}  # each environment's settings, by id: an environment lives as long as its cache
+        self._settings: weakref.WeakKeyDictionary[jinja2.Environment, str] = weakref.WeakKeyDictionary()  # each environment's, worked out once
 
     def get_bucket(self, environment: jinja2.Environment, name: str, filename: str | None, source: str) -> jinja2.bccache.Bucket:
         """Jinja keys a bucket by the template's name and source; the environment's settings that shape the
         compiled code (delimiters, whitespace control, autoescape, the sandbox) are part of the key too."""
-        settings = self._settings.get(id(environment))
+        settings = self._settings.get(environment)
         if settings is None:
-            settings = self._settings[id(environment)] = repr((
+            settings = self._settings[environment] = repr((
                 type(environment).__name__, environment.block_start_string, environment.block_end_string,
                 environment.variable_start_string, environment.variable_end_string, environment.comment_start_string,
                 environment.comment_end_string, environment.line_statement_prefix, environment.line_comment_prefix,

@@ -22,8 +22,7 @@ import jinja2.meta
 import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
-from . import expressions
-from . import __version__
+from . import __version__, expressions
 from .cache import Store, jinja_bytecode_cache
 from .errors import BankError, ExpressionError
 from .expressions import Expression
