@@ -30,9 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from quizgen.bank import load_bank  # noqa: E402
-from quizgen.exam import load_roster, load_spec  # noqa: E402
-from quizgen.exam_build import build_exam  # noqa: E402
+from quizgen.engine.bank import load_bank  # noqa: E402
+from quizgen.exams.build import build_exam  # noqa: E402
+from quizgen.exams.spec import load_roster, load_spec  # noqa: E402
 
 
 def cpu_seconds() -> float:

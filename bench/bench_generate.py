@@ -20,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from quizgen.bank import load_bank  # noqa: E402
+from quizgen.engine.bank import load_bank  # noqa: E402
+from quizgen.engine.generate import count_distinct, generate  # noqa: E402
 from quizgen.errors import VariantError  # noqa: E402
-from quizgen.generate import count_distinct, generate  # noqa: E402
-from quizgen.records import dumps, variant_record  # noqa: E402
+from quizgen.formats.records import dumps, variant_record  # noqa: E402
 
 
 def rate(template, count: int, with_output: bool) -> tuple[int, float]:

@@ -5,7 +5,7 @@ Prints numbers; asserts nothing. Target: under 10 s. Prints the end-to-end time 
 processes show how busy the machine was), then the same work phase by phase in one
 process, so a slow run says where the time goes:
 generating the variants and their JSON records with worked steps is the generation
-core (quizgen.generate, quizgen.records); building the questions and rendering the XML
+core (quizgen.engine.generate, quizgen.formats.records); building the questions and rendering the XML
 is the export (quizgen/moodle.py). ``--profile`` adds the functions with the most own time.
 
     python bench/bench_moodle.py [--variants 100] [--seed 1] [--profile]
@@ -26,11 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from quizgen.bank import load_bank  # noqa: E402
+from quizgen.engine.bank import load_bank  # noqa: E402
+from quizgen.engine.generate import generate  # noqa: E402
 from quizgen.errors import VariantError  # noqa: E402
-from quizgen.generate import generate  # noqa: E402
-from quizgen.moodle import ExportItem, MoodleCategory, build_question, export_moodle, render_moodle_xml  # noqa: E402
-from quizgen.records import variant_record  # noqa: E402
+from quizgen.formats.moodle import ExportItem, MoodleCategory, build_question, export_moodle, render_moodle_xml  # noqa: E402
+from quizgen.formats.records import variant_record  # noqa: E402
 
 
 def cpu_seconds() -> float:

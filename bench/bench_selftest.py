@@ -17,11 +17,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from quizgen.bank import load_bank  # noqa: E402
+from quizgen.engine.bank import load_bank  # noqa: E402
+from quizgen.engine.generate import generate  # noqa: E402
 from quizgen.errors import VariantError  # noqa: E402
-from quizgen.generate import generate  # noqa: E402
-from quizgen.marking import flat_rounded, mark_blank, read_blank  # noqa: E402
-from quizgen.selftest import render_selftest  # noqa: E402
+from quizgen.formats.selftest import render_selftest  # noqa: E402
+from quizgen.formats.typed import flat_rounded  # noqa: E402
+from quizgen.marking.mark import mark_blank, read_blank  # noqa: E402
 
 
 def main() -> None:

@@ -14,17 +14,17 @@ from typing import Any, Iterable, Iterator
 import click
 
 from . import __version__
-from .bank import Bank, load_bank
+from .engine.bank import Bank, load_bank
+from .engine.expressions import parse
+from .engine.generate import Variant, check_seed, generate, make_variant, parse_code, solve
+from .engine.quality import assess, format_report
+from .engine.template import Template
+from .engine.validate import validate_bank
+from .engine.values import exact
 from .errors import ExpressionError, QuizgenError
-from .expressions import parse
-from .generate import Variant, check_seed, generate, make_variant, parse_code, solve
+from .formats.records import dumps, variant_record
+from .formats.render import render_text
 from .outputs import atomic_writer, progress
-from .records import dumps, variant_record
-from .render import render_text
-from .template import Template
-from .quality import assess, format_report
-from .validate import validate_bank
-from .values import exact
 
 
 class _Context:
@@ -323,7 +323,7 @@ def export() -> None:
 
 
 # ---------------------------------------------------------------------------
-# Self-testing: `practice` and `export html` (quizgen/practice.py, quizgen/selftest.py)
+# Self-testing: `practice` and `export html` (quizgen/marking/practice.py, quizgen/formats/selftest.py)
 
 
 @cli.command("practice")
@@ -345,7 +345,7 @@ def practice_command(context: _Context, template_ids: tuple[str, ...], topic: st
     Example:
       quizgen practice --topic cnn --count 5 --progress ~/dnn-progress.json
     """
-    from .practice import PracticeSession, Progress, Stop
+    from .marking.practice import PracticeSession, Progress, Stop
 
     templates = _templates(context, template_ids, topic) if template_ids or topic else [t for _, t in sorted(context.bank.templates.items())]
     progress_record = Progress.load(progress_path)
@@ -384,7 +384,7 @@ def export_html_command(context: _Context, template_ids: tuple[str, ...], topic:
       quizgen export html --exam examples/midterm.toml -n 5 -o mock-midterm.html
     """
     from .errors import VariantError
-    from .selftest import render_selftest
+    from .formats.selftest import render_selftest
 
     if exam_path is not None:
         templates = [item.template for item in _export_items(context, template_ids, topic, exam_path)[0]]
@@ -413,17 +413,17 @@ def export_html_command(context: _Context, template_ids: tuple[str, ...], topic:
 
 
 # ---------------------------------------------------------------------------
-# Moodle: `export moodle` and `export gift` (quizgen/moodle.py, quizgen/gift.py)
+# Moodle: `export moodle` and `export gift` (quizgen/formats/moodle.py, quizgen/formats/gift.py)
 
 
 def _export_items(context: _Context, template_ids: tuple[str, ...], topic: str | None, exam_path: Path | None):
     """What to export, with each template's points: the exam's sections, the ids, the topic, or the whole bank."""
-    from .moodle import ExportItem
+    from .formats.moodle import ExportItem
 
     if exam_path is not None:
         if template_ids or topic:
             raise QuizgenError("give --exam, or template ids / --topic, not both")
-        from .exam import load_spec
+        from .exams.spec import load_spec
 
         spec = load_spec(exam_path, context.bank)
         items: dict[str, ExportItem] = {}
@@ -491,7 +491,7 @@ def export_moodle_command(context: _Context, template_ids, topic, exam_path, var
 
 
 def _write_moodle(context: _Context, template_ids, topic, exam_path, variants: int, seed: int | None, allow_fewer: bool, output: Path | None, penalty: float) -> None:
-    from .moodle import export_moodle
+    from .formats.moodle import export_moodle
 
     result, seed = _build_export(
         context, template_ids, topic, exam_path, variants, seed, allow_fewer, output,
@@ -517,7 +517,7 @@ def export_gift_command(context: _Context, template_ids, topic, exam_path, varia
     Example:
       quizgen export gift --topic concepts --variants 8 -o concepts.gift.txt
     """
-    from .gift import export_gift
+    from .formats.gift import export_gift
 
     result, seed = _build_export(
         context, template_ids, topic, exam_path, variants, seed, allow_fewer, output,
@@ -534,7 +534,7 @@ def export_gift_command(context: _Context, template_ids, topic, exam_path, varia
 
 
 # ---------------------------------------------------------------------------
-# Exams: `exam build` (quizgen/exam.py, quizgen/exam_build.py, quizgen/papers.py, quizgen/latex.py)
+# Exams: `exam build` (quizgen/exams/)
 
 
 @cli.group("exam")
@@ -587,8 +587,8 @@ def exam_build_command(context: _Context, spec_path: Path, out: Path, versions: 
       quizgen exam build examples/midterm.toml --out midterm --moodle 5
       quizgen exam build examples/midterm.toml --out midterm --roster examples/roster.csv --shard 1/2
     """
-    from .exam import load_spec, shard
-    from .exam_build import build_exam, papers_for
+    from .exams.spec import load_spec, shard
+    from .exams.build import build_exam, papers_for
 
     spec = load_spec(spec_path, context.bank)
     context.warn_broken()

@@ -5,7 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
-from quizgen.values import to_float
+from quizgen.engine.values import to_float
 
 REL = 1e-9  # exact answers agree with the float64 reference to this relative tolerance
 

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from quizgen.bank import load_bank
+from quizgen.engine.bank import load_bank
 
 
 @pytest.fixture(scope="session", autouse=True)

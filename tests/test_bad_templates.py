@@ -36,9 +36,9 @@ import pytest
 from click.testing import CliRunner
 
 from quizgen.cli import cli
+from quizgen.engine.generate import generate
+from quizgen.engine.template import load_template
 from quizgen.errors import BankError, QuizgenError, VariantError
-from quizgen.generate import generate
-from quizgen.template import load_template
 
 REPO = Path(__file__).resolve().parent.parent
 BAD_DIR = Path("tests/data/bad")  # relative to REPO: the path users type, and the one errors must name

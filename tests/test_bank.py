@@ -5,11 +5,11 @@ import json
 
 import pytest
 
-from quizgen.bank import load_bank
-from quizgen.generate import generate, make_variant, within
-from quizgen.records import variant_record
-from quizgen.template import TABLE_KINDS
-from quizgen.validate import run_template_tests
+from quizgen.engine.bank import load_bank
+from quizgen.engine.generate import generate, make_variant, within
+from quizgen.engine.template import TABLE_KINDS
+from quizgen.engine.validate import run_template_tests
+from quizgen.formats.records import variant_record
 
 BANK = load_bank()
 IDS = sorted(BANK.templates)

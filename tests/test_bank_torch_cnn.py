@@ -34,9 +34,9 @@ from torch import nn  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 
 from bank_support import check_answer  # noqa: E402
-from quizgen.generate import count_distinct, generate  # noqa: E402
-from quizgen.template import load_template  # noqa: E402
-from quizgen.values import to_float  # noqa: E402
+from quizgen.engine.generate import count_distinct, generate  # noqa: E402
+from quizgen.engine.template import load_template  # noqa: E402
+from quizgen.engine.values import to_float  # noqa: E402
 
 BANK = Path(__file__).resolve().parents[1] / "question_bank"
 WANTED = 300

@@ -35,9 +35,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from bank_support import REL, check_answer
-from quizgen.bank import load_bank
-from quizgen.generate import count_distinct, generate
-from quizgen.values import to_float
+from quizgen.engine.bank import load_bank
+from quizgen.engine.generate import count_distinct, generate
+from quizgen.engine.values import to_float
 
 BANK = load_bank(collect_errors=True)  # another topic's template being edited must not stop these tests
 N_VARIANTS = 300

@@ -9,8 +9,10 @@ import pytest
 from click.testing import CliRunner
 from exam_support import ROSTER, SPEC, make_small_bank
 
-from quizgen import cache, template, texmath
+from quizgen import cache
 from quizgen.cli import cli
+from quizgen.engine import template
+from quizgen.exams import texmath
 
 
 @pytest.fixture
@@ -106,7 +108,7 @@ def test_the_next_build_takes_every_conversion_from_the_store_and_writes_the_sam
 
 
 def test_compiled_output_templates_are_kept_and_a_damaged_one_is_compiled_again(cache_folder):
-    from quizgen import latex
+    from quizgen.exams import latex
 
     def fresh_render() -> str:
         latex.environment.cache_clear()  # as in a new run
@@ -125,7 +127,7 @@ def test_compiled_output_templates_are_kept_and_a_damaged_one_is_compiled_again(
 
 
 def test_compiled_templates_that_cannot_be_kept_fail_nothing(tmp_path, monkeypatch):
-    from quizgen import latex
+    from quizgen.exams import latex
 
     blocker = tmp_path / "file"
     blocker.write_text("not a folder", encoding="utf-8")
@@ -141,9 +143,9 @@ PAPER = {"kind": "version", "key": "A", "name": None, "heading": "Version A", "s
 
 def test_a_bank_loads_the_same_from_its_cached_texts(cache_folder, monkeypatch):
     """The second load takes each text's check and compiled code from the cache: the same questions, byte for byte."""
-    from quizgen.bank import load_bank
-    from quizgen.generate import generate
-    from quizgen.records import variant_record
+    from quizgen.engine.bank import load_bank
+    from quizgen.engine.generate import generate
+    from quizgen.formats.records import variant_record
 
     def questions() -> str:
         bank = load_bank()
@@ -162,8 +164,8 @@ def test_a_bank_loads_the_same_from_its_cached_texts(cache_folder, monkeypatch):
 
 @pytest.mark.parametrize("name", ["text_include_attack.yaml", "text_attribute_attack.yaml", "text_unknown_variable.yaml"])
 def test_a_text_that_fails_its_check_is_checked_again_on_every_load(cache_folder, name):
+    from quizgen.engine.template import load_template
     from quizgen.errors import BankError
-    from quizgen.template import load_template
 
     path = Path(__file__).parent / "data" / "bad" / name
     messages = []

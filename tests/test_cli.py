@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from quizgen.cli import cli
-from quizgen.generate import parse_code, variant_code
+from quizgen.engine.generate import parse_code, variant_code
 
 REPO = Path(__file__).resolve().parent.parent
 GOOD = REPO / "tests" / "data" / "good"

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from quizgen import expressions, formulas
-from quizgen.bank import load_bank
-from quizgen.generate import generate
-from quizgen.validate import run_template_tests
+from quizgen.engine import expressions
+from quizgen.engine import formulas
+from quizgen.engine.bank import load_bank
+from quizgen.engine.generate import generate
+from quizgen.engine.validate import run_template_tests
 
 AUTHORING = Path(__file__).resolve().parent.parent / "docs" / "authoring.md"
 

@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 import sympy
 
-from quizgen import expressions, formulas
+from quizgen.engine import expressions
+from quizgen.engine import formulas
+from quizgen.engine.generate import count_distinct, generate, make_variant, parse_code, solve, variant_code, within
+from quizgen.engine.template import build_template
+from quizgen.engine.values import exact, format_number, round_value
 from quizgen.errors import QuizgenError, VariantError
-from quizgen.generate import count_distinct, generate, make_variant, parse_code, solve, variant_code, within
-from quizgen.records import dumps, variant_record
-from quizgen.template import build_template
-from quizgen.values import exact, format_number, round_value
+from quizgen.formats.records import dumps, variant_record
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -53,7 +53,7 @@ def test_every_file_is_written(setup):
 
 def test_the_manifest_names_seed_bank_and_every_question(setup):
     folder, bank = setup
-    from quizgen.bank import load_bank
+    from quizgen.engine.bank import load_bank
 
     manifest = manifest_of(folder / "versions")
     assert manifest["schema"] == "quizgen.exam-manifest/1"
@@ -129,9 +129,9 @@ def test_papers_embed_only_the_bundled_fonts(setup):
 
 def test_a_concept_answer_is_text_in_the_key_so_that_it_wraps(setup):
     """A concept's option can be a long phrase: as math it would run out of the summary's Answer column."""
-    from quizgen.bank import load_bank
-    from quizgen.exam import PaperKey, load_spec, paper_document
-    from quizgen.papers import typst_data
+    from quizgen.engine.bank import load_bank
+    from quizgen.exams.papers import typst_data
+    from quizgen.exams.spec import PaperKey, load_spec, paper_document
 
     folder, bank_path = setup
     bank = load_bank(bank_path)
@@ -143,7 +143,7 @@ def test_a_concept_answer_is_text_in_the_key_so_that_it_wraps(setup):
 
 def test_a_key_names_the_mistake_of_each_wrong_option(setup):
     folder, bank_path = setup
-    from quizgen.bank import load_bank
+    from quizgen.engine.bank import load_bank
 
     bank = load_bank(bank_path)
     out = folder / "versions"

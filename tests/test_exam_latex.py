@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 from exam_support import SPEC, make_small_bank, pdf_pages
 
-from quizgen.bank import load_bank
 from quizgen.cli import cli
-from quizgen.exam import PaperKey, load_spec, paper_document
-from quizgen.latex import compile_pdf, escape, render_latex
+from quizgen.engine.bank import load_bank
+from quizgen.exams.latex import compile_pdf, escape, render_latex
+from quizgen.exams.spec import PaperKey, load_spec, paper_document
 
 needs_pdflatex = pytest.mark.skipif(
     shutil.which("pdflatex") is None,
@@ -27,8 +27,8 @@ def test_text_is_escaped_for_latex():
 
 
 def test_a_spaced_hyphen_in_a_label_is_typeset_as_a_minus():
-    from quizgen.latex import label
-    from quizgen.papers import label as typst_label
+    from quizgen.exams.latex import label
+    from quizgen.exams.papers import label as typst_label
 
     assert label("divide by 1 - beta_1^t") == r"divide by 1 \ensuremath{-} $\beta_{1}^{t}$"
     assert typst_label("divide by 1 - beta_1^t")[0] == {"t": "divide by 1 \u2212 "}

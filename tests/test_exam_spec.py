@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from exam_support import REPO, SPEC, make_small_bank
 
-from quizgen.bank import load_bank
+from quizgen.engine.bank import load_bank
+from quizgen.engine.generate import make_variant, parse_code
 from quizgen.errors import QuizgenError
-from quizgen.exam import PaperKey, SpecError, load_roster, load_spec, paper_document, paper_seed, shard, version_labels
-from quizgen.generate import make_variant, parse_code
-from quizgen.records import variant_record
+from quizgen.exams.spec import PaperKey, SpecError, load_roster, load_spec, paper_document, paper_seed, shard, version_labels
+from quizgen.formats.records import variant_record
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +215,7 @@ def test_the_spec_in_docs_exam_md_loads(bank, tmp_path):
 
 
 def test_papers_come_from_the_command_line_else_the_spec(tmp_path, small_bank):
-    from quizgen.exam_build import papers_for
+    from quizgen.exams.build import papers_for
 
     (tmp_path / "class.csv").write_text("id,name\ns9,Emmy Noether\n", encoding="utf-8")
     with_roster = load_spec(write_spec(tmp_path, SPEC.replace("seed = 7", 'seed = 7\nroster = "class.csv"')), small_bank)

@@ -10,12 +10,12 @@ import pytest
 import typst
 from exam_support import pdf_pages
 
-from quizgen import prose
-from quizgen.exam import PaperKey, load_spec, paper_document
-from quizgen.generate import generate
-from quizgen.papers import _MATRIX, _SUMMARY_FITS, answer_width, render_pdf, typst_json
-from quizgen.records import variant_record
-from quizgen.texmath import convert_as_written, tex_to_typst
+from quizgen.engine.generate import generate
+from quizgen.exams.papers import _MATRIX, _SUMMARY_FITS, answer_width, render_pdf, typst_json
+from quizgen.exams.spec import PaperKey, load_spec, paper_document
+from quizgen.exams.texmath import convert_as_written, tex_to_typst
+from quizgen.formats import prose
+from quizgen.formats.records import variant_record
 
 VARIANTS = 3  # per template: numbers change the shape of matrices, signs and sums
 

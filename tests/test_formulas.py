@@ -1,6 +1,6 @@
 """Cross-check every formula of the sheet against an independent implementation.
 
-Each function in ``quizgen.formulas`` computes exactly (sympy numbers, object
+Each function in ``quizgen.engine.formulas`` computes exactly (sympy numbers, object
 arrays). Here it is evaluated on random inputs like the ones a question would use
 (decimals with one or two places, small integer sizes) and compared, after
 conversion to float, with PyTorch (float64, CPU) where PyTorch has the operation
@@ -26,9 +26,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from quizgen import formulas as fm
-from quizgen.formulas import FORMULAS
-from quizgen.values import exact, to_float
+from quizgen.engine import formulas as fm
+from quizgen.engine.formulas import FORMULAS
+from quizgen.engine.values import exact, to_float
 
 N_CASES = 200
 RTOL = 1e-9
@@ -1074,7 +1074,7 @@ def test_expansions_are_strings():
 @covers("network_table", "network_params", "network_tex")
 def test_network_formulas_match_pytorch_modules():
     """Whole networks: the table rows against real modules (more cases in tests/test_networks.py)."""
-    from quizgen.networks import network_params, network_table, network_tex
+    from quizgen.engine.networks import network_params, network_table, network_tex
 
     layers = [{"type": "input", "shape": [32, 32, 3]}, {"type": "conv", "filters": 6, "kernel": 5}, {"type": "pool", "size": 2}, {"type": "flatten"}, {"type": "dense", "units": 10}]
     conv, pool, linear = nn.Conv2d(3, 6, 5), nn.MaxPool2d(2), nn.Linear(6 * 14 * 14, 10)

@@ -13,10 +13,10 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from quizgen.bank import load_bank
 from quizgen.cli import cli
-from quizgen.gift import export_gift, gift_escape
-from quizgen.moodle import ExportItem
+from quizgen.engine.bank import load_bank
+from quizgen.formats.gift import export_gift, gift_escape
+from quizgen.formats.moodle import ExportItem
 
 _ESCAPED = ["\\:", "\\#", "\\=", "\\{", "\\}", "\\~", "\\n"]
 _PLACEHOLDERS = ["&&058;", "&&035;", "&&061;", "&&123;", "&&125;", "&&126;", "&&010"]

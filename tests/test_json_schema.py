@@ -17,9 +17,9 @@ import jsonschema
 import pytest
 
 import quizgen
-from quizgen.bank import load_bank
-from quizgen.generate import generate, solve
-from quizgen.records import SCHEMA_VERSION, dumps, variant_record
+from quizgen.engine.bank import load_bank
+from quizgen.engine.generate import generate, solve
+from quizgen.formats.records import SCHEMA_VERSION, dumps, variant_record
 
 SCHEMA_PATH = Path(quizgen.__file__).resolve().parent / "schema" / "variant.schema.json"
 JSON_DOC = Path(__file__).resolve().parent.parent / "docs" / "json.md"

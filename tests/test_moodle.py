@@ -32,10 +32,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from quizgen.bank import load_bank
 from quizgen.cli import cli
+from quizgen.engine.bank import load_bank
 from quizgen.errors import QuizgenError, RenderError
-from quizgen.moodle import (
+from quizgen.formats.moodle import (
     ALLOWED_FRACTIONS,
     PENALTIES,
     ExportItem,
@@ -489,7 +489,7 @@ def test_text_with_markup_characters_survives(misc_bank):
     for element, question in zip(_questions(root), result.categories[0].questions):
         assert _text(element, "name/text").startswith("Text with <, & and ]]> / slashes (")
         text = _text(element, "questiontext/text")
-        assert '\\(a &lt; b\\) &amp; \u201cc\u201d ]]&gt; d?' in text  # quotes typeset as on the paper (quizgen.prose)
+        assert '\\(a &lt; b\\) &amp; \u201cc\u201d ]]&gt; d?' in text  # quotes typeset as on the paper (quizgen.formats.prose)
         gaps, rest = moodle_cloze(text)
         assert len(gaps) == 2
         assert "&#123;1:NUMERICAL:=5} is prose" in rest  # the prose look-alike stays text

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from torch import nn
 
 from quizgen.cli import cli
-from quizgen.networks import cnn_rows, draw_network, network_params, network_table
+from quizgen.engine.networks import cnn_rows, draw_network, network_params, network_table
 
 
 def torch_layers(layers):
@@ -113,8 +113,8 @@ def test_solve_with_a_bad_layer_list_is_one_clean_error():
 @pytest.mark.parametrize("template_id", ["cnn.network_table", "mlp.network_table"])
 def test_network_table_templates_agree_with_pytorch(template_id):
     """The fill-in-the-table templates themselves: 300 variants, every cell and the total against real modules."""
-    from quizgen.bank import load_bank
-    from quizgen.generate import generate
+    from quizgen.engine.bank import load_bank
+    from quizgen.engine.generate import generate
 
     template = load_bank(collect_errors=True).get(template_id)
     for variant in generate(template, 300, seed=11):

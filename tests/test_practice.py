@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from quizgen.bank import load_bank
 from quizgen.cli import cli
-from quizgen.generate import generate
-from quizgen.marking import flat_rounded
-from quizgen.practice import POOL, PracticeSession, Progress, Stop
+from quizgen.engine.bank import load_bank
+from quizgen.engine.generate import generate
+from quizgen.formats.typed import flat_rounded
+from quizgen.marking.practice import POOL, PracticeSession, Progress, Stop
 
 SIZE = "cnn.conv_output_size"  # multipart: output height and width (integers)
 USED = ["cnn/conv_output_size", "cnn/conv_params", "multiclass/softmax", "concepts/lstm_gates", "concepts/lstm_gates_matching"]

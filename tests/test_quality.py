@@ -6,9 +6,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from quizgen.bank import load_bank
 from quizgen.cli import cli
-from quizgen.quality import assess, format_report
+from quizgen.engine.bank import load_bank
+from quizgen.engine.quality import assess, format_report
 
 ROOT = Path(__file__).resolve().parent.parent
 

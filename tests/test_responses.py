@@ -1,6 +1,6 @@
-"""Reading a student's answer (quizgen.responses) and marking it (quizgen.marking).
+"""Reading a student's answer (quizgen.marking.responses) and marking it (quizgen.marking.mark).
 
-Marking must be exactly the exports' rule, quizgen.generate.within, so the tests
+Marking must be exactly the exports' rule, quizgen.engine.generate.within, so the tests
 compare with it directly on every template of the shipped bank.
 """
 
@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quizgen.generate import generate, within
-from quizgen.marking import (
-    flat_rounded,
+from quizgen.engine.generate import generate, within
+from quizgen.engine.values import array
+from quizgen.formats.typed import describe_shape, flat_rounded
+from quizgen.marking.mark import (
     mark_blank,
     mark_matching,
     mark_option,
@@ -23,8 +24,7 @@ from quizgen.marking import (
     read_matching,
     read_option,
 )
-from quizgen.responses import ResponseError, describe_shape, fit_shape, parse_response
-from quizgen.values import array
+from quizgen.marking.responses import ResponseError, fit_shape, parse_response
 
 F = Fraction
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from quizgen.bank import load_bank
 from quizgen.cli import cli
+from quizgen.engine.bank import load_bank
+from quizgen.engine.generate import generate
 from quizgen.errors import RenderError
-from quizgen.generate import generate
-from quizgen.selftest import check_page, deobfuscate, exact_text, math_html, obfuscate, page_key, prose_html, render_selftest, tolerance_text
+from quizgen.formats.selftest import check_page, deobfuscate, exact_text, math_html, obfuscate, page_key, prose_html, render_selftest, tolerance_text
 
 IDS = ["cnn.conv_output_size", "cnn.conv_params", "multiclass.softmax", "concepts.lstm_gates", "concepts.lstm_gates_matching"]
 

@@ -2,7 +2,7 @@
 
 Playwright is pointed at /usr/bin/chromium (no downloaded browser). The tests type
 answers and press the buttons as a student would, and check that the page's JavaScript
-reads and marks answers exactly as quizgen.responses and quizgen.marking do, on many
+reads and marks answers exactly as quizgen.marking.responses and quizgen.marking.mark do, on many
 responses around every answer's tolerance. Set QUIZGEN_SCREENSHOTS=DIR to keep the
 desktop and phone screenshots that test_screenshots takes.
 """
@@ -17,11 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from quizgen.bank import load_bank
-from quizgen.generate import generate
-from quizgen.marking import answer_shape, flat_rounded, mark_blank, read_blank
-from quizgen.responses import ResponseError, describe_shape, fit_shape, parse_response
-from quizgen.selftest import exact_text, render_selftest, tolerance_text
+from quizgen.engine.bank import load_bank
+from quizgen.engine.generate import generate
+from quizgen.engine.generate import answer_shape
+from quizgen.formats.selftest import exact_text, render_selftest, tolerance_text
+from quizgen.formats.typed import describe_shape, flat_rounded
+from quizgen.marking.mark import mark_blank, read_blank
+from quizgen.marking.responses import ResponseError, fit_shape, parse_response
 
 try:
     from playwright.sync_api import sync_playwright

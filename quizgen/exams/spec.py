@@ -5,7 +5,7 @@ A paper is a pure function of (spec, bank, seed, paper key): its own seed comes 
 student to the roster changes no one else's paper, and any paper can be rebuilt alone
 (which is what ``--shard`` relies on). From that seed come, in a fixed order, the
 templates a topic section draws, the question order, the option order, and each
-question's variant (``quizgen.generate.generate`` with the paper seed, so every printed
+question's variant (``quizgen.engine.generate.generate`` with the paper seed, so every printed
 variant code gives the key back through ``quizgen show ID --code CODE``).
 
 ``paper_document`` is everything one paper and its key show, as JSON-ready data: the
@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from .bank import Bank
-from .errors import QuizgenError
-from .generate import check_seed, generate
-from .records import variant_record
+from ..engine.bank import Bank
+from ..engine.generate import check_seed, generate
+from ..errors import QuizgenError
+from ..formats.records import variant_record
 
 MANIFEST_SCHEMA = "quizgen.exam-manifest/1"
 PAPER_SEED_BITS = 40  # 8 characters of base 32 in a variant code; 2^40 makes two students' seeds practically never equal

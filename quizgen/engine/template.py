@@ -22,9 +22,10 @@ import jinja2.meta
 import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
-from . import __version__, expressions
-from .cache import Store, jinja_bytecode_cache
-from .errors import BankError, ExpressionError
+from .. import __version__
+from ..cache import Store, jinja_bytecode_cache
+from ..errors import BankError, ExpressionError
+from . import expressions
 from .expressions import Expression
 
 KINDS = ("numerical", "multipart", "multichoice", "concept", "matching")

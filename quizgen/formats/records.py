@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .generate import Answer, Variant, display_formats
-from .values import Value, exact_string, format_number, is_array, to_float
+from ..engine.generate import Answer, Variant, display_formats
+from ..engine.values import Value, exact_string, format_number, is_array, to_float
 
 SCHEMA_VERSION = "quizgen.variant/1"
 

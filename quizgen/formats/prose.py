@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .tex import default_symbol
+from ..engine.tex import default_symbol
 
 _MATH = re.compile(r"\$\$(.+?)\$\$|(?<!\\)\$(.+?)(?<!\\)\$", re.S)
 _SPACES = re.compile(r"\s+")
@@ -141,7 +141,7 @@ def step_shape(tex: str, long: int = 70) -> tuple[str, list[tuple[str, str]]]:
 
 
 def rounded_tex(value) -> str:
-    """TeX of a rounded answer: a number, or a bmatrix (a vector as one row, as quizgen.tex.value_tex prints it)."""
+    """TeX of a rounded answer: a number, or a bmatrix (a vector as one row, as quizgen.engine.tex.value_tex prints it)."""
     if isinstance(value, list):
         if value and isinstance(value[0], list):
             return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(row) for row in value) + r" \end{bmatrix}"

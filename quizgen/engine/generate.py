@@ -19,8 +19,8 @@ from typing import Any, Collection, Iterator
 import numpy as np
 import sympy
 
+from ..errors import ExpressionError, QuizgenError, VariantError
 from .draws import Distribution
-from .errors import ExpressionError, QuizgenError, VariantError
 from .template import TABLE_KINDS, AnswerSpec, Constraint, FixedText, Template, Tolerance
 from .tex import TexPrinter, default_symbol, has_conditional, value_tex
 from .values import (
@@ -785,10 +785,21 @@ def _is_network(value: Value) -> bool:
 
 
 def _step_provider(root):
-    """A formula that gives its own worked steps (quizgen.formulas, ``steps=``), when called on plain variables."""
+    """A formula that gives its own worked steps (quizgen.engine.formulas, ``steps=``), when called on plain variables."""
     from .expressions import Call, Name
     from .formulas import FORMULAS
 
     if isinstance(root, Call) and root.function in FORMULAS and all(isinstance(a, Name) for a in root.args):
         return FORMULAS[root.function].steps
     return None
+
+
+def answer_shape(answer: Answer) -> tuple[int, ...]:
+    """The shape of a blank's value: () for a number, (n,) for a vector, (rows, columns) for a matrix."""
+    return tuple(answer.value.shape) if is_array(answer.value) else ()
+
+
+def matching_columns(variant: Variant) -> tuple[list[str], list[str]]:
+    """The left items in the order shown, and the right items in the order shown (sorted, as in the record)."""
+    pairs = variant.answers[0].value
+    return [left for left, _ in pairs], sorted(right for _, right in pairs)

@@ -233,7 +233,7 @@ class NetworkDistribution(Distribution):
 
 def draw_network(kind: Any = "cnn", min_blocks: Any = 2, max_blocks: Any = 3) -> NetworkDistribution:
     """network(kind='cnn'|'mlp', min_blocks, max_blocks): a random valid small network."""
-    from .errors import ExpressionError
+    from ..errors import ExpressionError
 
     if kind not in ("cnn", "mlp"):
         raise ExpressionError(f"network: kind={kind!r} must be 'cnn' or 'mlp'")

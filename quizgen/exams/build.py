@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from . import __version__
-from .bank import Bank
-from .errors import QuizgenError, RenderError
-from .exam import MANIFEST_SCHEMA, ExamSpec, PaperKey, load_roster, manifest_entry, paper_document, shard, version_labels
-from .outputs import atomic_write_bytes, atomic_writer
+from .. import __version__
+from ..engine.bank import Bank
+from ..errors import QuizgenError, RenderError
+from ..outputs import atomic_write_bytes, atomic_writer
+from .spec import MANIFEST_SCHEMA, ExamSpec, PaperKey, load_roster, manifest_entry, paper_document, shard, version_labels
 from .texmath import save_conversions
 
 SMALL_BATCH = 16  # papers: below this, a process that has already run Typst builds them itself

@@ -2,7 +2,7 @@
 
 One static template, ``templates/typst/exam.typ``, receives the paper as JSON through
 ``sys_inputs``: prose is split here into text and math segments, and TeX math is
-converted to Typst math (``quizgen.texmath``), so the template shows text as plain
+converted to Typst math (``quizgen.exams.texmath``), so the template shows text as plain
 strings and never has to escape anything. Fonts are the ones bundled with typst (New
 Computer Modern) and system fonts are ignored, and the PDF's timestamp is fixed (the
 exam's date), so the same paper gives the same bytes on any machine.
@@ -16,17 +16,17 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from . import prose
-from .errors import RenderError
-from .prose import rounded_tex
-from .resources import templates_dir
+from ..errors import RenderError
+from ..formats import prose
+from ..formats.prose import rounded_tex
+from ..resources import templates_dir
 from .texmath import tex_to_typst
 
 _FIXED_TIME = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 # ---------------------------------------------------------------------------
-# From the paper document (quizgen.exam.paper_document) to the template's data
+# From the paper document (quizgen.exams.spec.paper_document) to the template's data
 
 
 _MATRIX = re.compile(r'mat\(delim: "\[", ([^()]*)\)')

@@ -22,9 +22,9 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import sympy
 
+from ..errors import ExpressionError
 from . import draws, formulas, networks
 from . import values as numeric
-from .errors import ExpressionError
 from .values import Value, array, elementwise, exact, format_number, is_array, is_rational
 
 # ---------------------------------------------------------------------------
@@ -175,7 +175,7 @@ _BUILTINS: dict[str, Function] = {
 _DRAWS: dict[str, Function] = {name: Function(name, maker, draw=True) for name, maker in draws.DISTRIBUTIONS.items()}
 _DRAWS["network"] = Function("network", networks.draw_network, draw=True)
 
-# pi and e are numbers to 60 digits like every other irrational value (quizgen.values), so
+# pi and e are numbers to 60 digits like every other irrational value (quizgen.engine.values), so
 # results stay numeric (a JSON 'exact' is a decimal, never the text '2*pi').
 _CONSTANTS: dict[str, Value] = {"pi": numeric.PI, "e": numeric.E, "true": True, "false": False}
 

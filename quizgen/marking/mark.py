@@ -1,6 +1,6 @@
 """Mark a student's response against a variant, with the exports' own rule.
 
-A numeric blank is right exactly when ``quizgen.generate.within(response, answer.value,
+A numeric blank is right exactly when ``quizgen.engine.generate.within(response, answer.value,
 answer.tolerance)`` holds: |response − exact| ≤ absolute tolerance, element by element,
 the rule every export states (docs/json.md). A wrong response is then compared with the
 variant's named mistakes: if it is within the answer's tolerance of a mistake's value, or
@@ -15,9 +15,9 @@ from fractions import Fraction
 from typing import Any
 
 
-from .generate import Answer, MistakeValue, Option, Variant, within
+from ..engine.generate import Answer, MistakeValue, Option, Variant, answer_shape, matching_columns, within
+from ..engine.values import Value, exact, is_array
 from .responses import Parsed, ResponseError, fit_shape, parse_response
-from .values import Value, exact, is_array
 
 
 @dataclass
@@ -47,10 +47,6 @@ class MatchingMark:
     pairs: list[tuple[str, str]]
     right: bool
     wrong: list[tuple[str, str, str]]  # (left, the partner given, the right partner)
-
-
-def answer_shape(answer: Answer) -> tuple[int, ...]:
-    return tuple(answer.value.shape) if is_array(answer.value) else ()
 
 
 def to_value(parsed: Parsed) -> Value:
@@ -128,12 +124,6 @@ def mark_option(option: Option) -> ChoiceMark:
     return ChoiceMark(option, option.correct, option.source)
 
 
-def matching_columns(variant: Variant) -> tuple[list[str], list[str]]:
-    """The left items in the order shown, and the right items in the order shown (sorted, as in the record)."""
-    pairs = variant.answers[0].value
-    return [left for left, _ in pairs], sorted(right for _, right in pairs)
-
-
 def read_matching(variant: Variant, text: str) -> list[tuple[str, str]]:
     """'1B 2A 3C' or 'BAC': the partner letter of each numbered left item, in order."""
     lefts, rights = matching_columns(variant)
@@ -166,16 +156,7 @@ def mark_matching(variant: Variant, pairs: list[tuple[str, str]]) -> MatchingMar
     return MatchingMark(pairs, right and not wrong, wrong)
 
 
-def flat_rounded(rounded: Any) -> str:
-    """A rounded answer as a student would type it: '14', '0.1 0.2' or '1 2; 3 4'."""
-    if isinstance(rounded, list):
-        if rounded and isinstance(rounded[0], list):
-            return "; ".join(" ".join(row) for row in rounded)
-        return " ".join(rounded)
-    return str(rounded)
-
-
 __all__ = [
-    "BlankMark", "ChoiceMark", "MatchingMark", "answer_shape", "flat_rounded", "mark_blank", "mark_matching",
-    "mark_option", "matched_mistake", "matching_columns", "read_blank", "read_matching", "read_option", "to_value",
+    "BlankMark", "ChoiceMark", "MatchingMark", "mark_blank", "mark_matching",
+    "mark_option", "matched_mistake", "read_blank", "read_matching", "read_option", "to_value",
 ]

@@ -21,11 +21,11 @@ from typing import Any
 
 import jinja2
 
-from . import prose
-from .errors import QuizgenError, RenderError
-from .outputs import atomic_write_bytes
-from .render import RecordEnvironment
-from .resources import templates_dir
+from ..errors import QuizgenError, RenderError
+from ..formats import prose
+from ..formats.render import RecordEnvironment
+from ..outputs import atomic_write_bytes
+from ..resources import templates_dir
 
 PDFLATEX_TIMEOUT = 120  # seconds per pass
 

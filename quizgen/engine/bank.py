@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import BankError, QuizgenError
-from .resources import bank_dir
+from ..errors import BankError, QuizgenError
+from ..resources import bank_dir
 from .template import Template, load_template, save_checked_texts
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import QuizgenError
+from ..errors import QuizgenError
 from .generate import DrawStats, Variant, count_distinct, generate
 from .template import TABLE_KINDS, Template
 from .validate import run_template_tests

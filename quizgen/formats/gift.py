@@ -18,7 +18,7 @@ from typing import Callable
 
 import jinja2
 
-from . import __version__
+from .. import __version__
 from .moodle import DEFAULT_PENALTY, ExportItem, MoodleCategory, MoodleQuestion, _environment, build_categories
 
 GIFT_TYPES = ("numerical", "multichoice", "matching")
@@ -57,6 +57,7 @@ class GiftExport:
     written: int  # questions in the file
     skipped: int  # cloze questions GIFT cannot express
     categories: list[MoodleCategory]
+    seed: int  # the seed the variants were drawn with
 
 
 @lru_cache(maxsize=None)
@@ -76,7 +77,7 @@ def render_gift(categories: list[MoodleCategory], seed: int) -> GiftExport:
         sections=[(c, questions) for c, questions in zip(categories, kept) if questions],
         skipped=skipped, version=__version__, seed=seed,
     )
-    return GiftExport(text, written, skipped, categories)
+    return GiftExport(text, written, skipped, categories, seed)
 
 
 def export_gift(items: list[ExportItem], count: int, seed: int, penalty: float = DEFAULT_PENALTY, allow_fewer: bool = False, progress: Callable[[], None] | None = None) -> GiftExport:

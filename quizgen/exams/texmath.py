@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .cache import Store
-from .errors import RenderError
+from ..cache import Store
+from ..errors import RenderError
 
 # Known gaps of tex2typst: norms become \left\| ... \right\| (Typst's norm()), \limits
 # is dropped (Typst places sum limits itself in display math), \hline has no Typst

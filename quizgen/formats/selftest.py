@@ -26,13 +26,12 @@ import sympy
 from latex2mathml.converter import convert as latex_to_mathml
 from markupsafe import Markup, escape
 
+from ..engine.generate import Answer, Variant, answer_shape, matching_columns
+from ..engine.values import is_array, to_decimal
+from ..errors import RenderError
 from . import prose
-from .errors import RenderError
-from .generate import Answer, Variant
-from .marking import answer_shape, flat_rounded, matching_columns
 from .render import environment
-from .responses import describe_shape
-from .values import is_array, to_decimal
+from .typed import describe_shape, flat_rounded
 
 _MASK = 0xFFFFFFFF
 _ENTITY = re.compile(r"&#x([0-9A-Fa-f]+);")
@@ -60,7 +59,7 @@ def _character(match: re.Match) -> str:
 
 
 def prose_html(text: str, inline: bool = False) -> Markup:
-    """Prose with $...$ and $$...$$ math (split by quizgen.prose): escaped text, MathML math, paragraphs at blank lines.
+    """Prose with $...$ and $$...$$ math (split by quizgen.formats.prose): escaped text, MathML math, paragraphs at blank lines.
 
     ``inline`` leaves a one-paragraph text unwrapped, to run on after a label (feedback).
     """

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import numpy as np
 import sympy
 
-from .errors import ExpressionError
+from ..errors import ExpressionError
 from .values import Value, array, exact
 
 

@@ -36,14 +36,15 @@ import jinja2
 import sympy
 from markupsafe import Markup
 
-from . import __version__, prose
-from .errors import QuizgenError, RenderError, VariantError
-from .generate import Answer, MistakeValue, Variant, generate
-from .parallel import ordered_map, worker_count
+from .. import __version__
+from ..engine.generate import Answer, MistakeValue, Variant, generate
+from ..engine.template import Template
+from ..engine.values import is_array, to_decimal
+from ..errors import QuizgenError, RenderError, VariantError
+from ..parallel import ordered_map, worker_count
+from . import prose
 from .records import variant_record
 from .render import environment
-from .template import Template
-from .values import is_array, to_decimal
 
 DIGITS = 14  # significant digits written for a centre or tolerance: what Moodle keeps (PHP precision 14)
 PENALTIES = (1.0, 0.5, 0.3333333, 0.25, 0.2, 0.1, 0.0)  # the choices of Moodle's question form
@@ -207,7 +208,7 @@ def accepts(answer: NumericAnswer, response: str) -> bool:
 def prose_html(text: str, where: str = "text") -> str:
     """Author prose with TeX in ``$...$``/``$$...$$`` as HTML: math in ``\\( \\)``/``\\[ \\]``, paragraphs at blank lines.
 
-    Split by quizgen.prose (as every output is); everything is HTML-escaped (MathJax reads
+    Split by quizgen.formats.prose (as every output is); everything is HTML-escaped (MathJax reads
     the decoded text, so ``a < b`` inside math survives).
     """
     try:
@@ -585,6 +586,7 @@ def render_moodle_xml(categories: list[MoodleCategory], seed: int) -> str:
 class MoodleExport:
     text: str
     categories: list[MoodleCategory]
+    seed: int  # the seed the variants were drawn with
 
 
 def export_moodle(
@@ -593,4 +595,4 @@ def export_moodle(
 ) -> MoodleExport:
     """The Moodle XML text of N variants of each template, and the categories it holds."""
     categories = build_categories(items, count, seed, penalty, allow_fewer, progress, workers, finish=render_category_xml)
-    return MoodleExport(render_moodle_xml(categories, seed), categories)
+    return MoodleExport(render_moodle_xml(categories, seed), categories, seed)

@@ -7,10 +7,10 @@ from typing import Any
 
 import jinja2
 
-from .cache import jinja_bytecode_cache
-from .errors import RenderError
+from ..cache import jinja_bytecode_cache
+from ..errors import RenderError
+from ..resources import templates_dir
 from .plain import tex_to_plain
-from .resources import templates_dir
 
 
 def _shown(value: Any) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..errors import QuizgenError
 from .bank import Bank
-from .errors import QuizgenError
 from .expressions import ExpressionError
 from .generate import generate, solve, within
 from .template import Template

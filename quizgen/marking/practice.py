@@ -13,26 +13,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .errors import QuizgenError
-from .generate import Variant, generate
-from .marking import (
+from ..engine.generate import Variant, answer_shape, generate, matching_columns
+from ..engine.template import Template
+from ..errors import QuizgenError
+from ..formats.plain import tex_to_plain
+from ..formats.records import variant_record
+from ..formats.render import render_text
+from ..formats.typed import describe_shape, flat_rounded
+from ..outputs import atomic_writer
+from .mark import (
     BlankMark,
-    answer_shape,
-    flat_rounded,
     mark_blank,
     mark_matching,
     mark_option,
-    matching_columns,
     read_blank,
     read_matching,
     read_option,
 )
-from .outputs import atomic_writer
-from .plain import tex_to_plain
-from .records import variant_record
-from .render import render_text
-from .responses import ResponseError, describe_shape
-from .template import Template
+from .responses import ResponseError
 
 PROGRESS_SCHEMA = "quizgen.progress/1"
 POOL = 200  # variants one template may offer in a session (it stops earlier when a template has fewer)

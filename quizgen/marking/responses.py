@@ -16,7 +16,8 @@ import re
 from fractions import Fraction
 from typing import Union
 
-from .errors import QuizgenError
+from ..errors import QuizgenError
+from ..formats.typed import describe_shape
 
 Parsed = Union[Fraction, list]  # a number, a list of numbers (vector) or a list of rows (matrix)
 
@@ -151,19 +152,6 @@ def parse_response(text: str) -> Parsed:
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], Fraction):
         return value[0]
     return _shape(value)
-
-
-def describe_shape(kind: str, shape: tuple[int, ...]) -> str:
-    """How to type an answer of this kind, for prompts and hints ('3 numbers, e.g. 0.1 0.2 0.3')."""
-    if kind == "integer":
-        return "a whole number"
-    if kind == "number":
-        return "a number"
-    if kind == "vector":
-        return f"{shape[0]} numbers, e.g. " + " ".join(f"0.{i + 1}" for i in range(shape[0]))
-    rows, columns = shape
-    example = "; ".join(" ".join(str(r * columns + c + 1) for c in range(columns)) for r in range(min(rows, 2)))
-    return f"a {rows}×{columns} matrix, rows split by ';', e.g. {example}{'; ...' if rows > 2 else ''}"
 
 
 def fit_shape(value: Parsed, kind: str, shape: tuple[int, ...]) -> Parsed:
