@@ -6,6 +6,7 @@ into one ``Error: ...`` line with exit code 2. No traceback reaches a user.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -13,15 +14,14 @@ from typing import Any, Iterable, Iterator
 
 import click
 
-from . import __version__
+from . import __version__, api
 from .engine.bank import Bank, load_bank
-from .engine.expressions import parse
-from .engine.generate import Variant, check_seed, generate, make_variant, parse_code, solve
+from .engine.generate import Variant, check_seed, generate, make_variant
 from .engine.quality import assess, format_report
 from .engine.template import Template
 from .engine.validate import validate_bank
 from .engine.values import exact
-from .errors import ExpressionError, QuizgenError
+from .errors import QuizgenError
 from .formats.records import dumps, variant_record
 from .formats.render import render_text
 from .outputs import atomic_writer, progress
@@ -94,6 +94,22 @@ def _templates(context: _Context, ids: Iterable[str], topic: str | None) -> list
     return templates
 
 
+@contextlib.contextmanager
+def _bar(label: str) -> Iterator[tuple[Any, Any]]:
+    """(on_start, progress) for the API's long calls: the bar appears once its length is known."""
+    with contextlib.ExitStack() as stack:
+        bars: list[Any] = []
+
+        def start(total: int) -> None:
+            bars.append(stack.enter_context(progress(total, label)))
+
+        def advance(steps: int) -> None:
+            if bars:
+                bars[0].update(steps)
+
+        yield start, advance
+
+
 @cli.command("list")
 @click.option("--topic", help="Only this topic.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -135,8 +151,7 @@ def show(context: _Context, template_id: str, seed: int, index: int | None, code
     """
     template = context.template(template_id)
     if code:
-        seed, index, nice = parse_code(template.id, code)
-        variant = make_variant(template, seed, index, nice)
+        variant = api.variant(template, code)
     elif index is not None:
         variant = make_variant(template, check_seed(seed), _non_negative("index", index), nice)
     else:
@@ -207,18 +222,6 @@ def _parse_assignment(option: str, text: str) -> tuple[str, str]:
     return name, value.strip()
 
 
-def _literal(name: str, text: str) -> Any:
-    """A number, fraction, list or matrix, read with the same whitelist as templates; a bare word stays a word."""
-    try:
-        return parse(text, names=set()).evaluate({})
-    except ExpressionError as error:
-        if text.isidentifier():
-            return text
-        raise QuizgenError(f"--set {name}={text}: {error}") from None
-    except (ValueError, ZeroDivisionError, TypeError) as error:
-        raise QuizgenError(f"--set {name}={text}: {error or 'cannot be computed'}") from None
-
-
 @cli.command("solve")
 @click.argument("template_id")
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="A drawn value: 32, 0.25, 1/4, [0.1, 0.2], [[1, 2], [3, 4]] or a word. Repeat for each.")
@@ -237,14 +240,14 @@ def solve_command(context: _Context, template_id: str, assignments: tuple[str, .
     values: dict[str, Any] = {}
     for text in assignments:
         name, value = _parse_assignment("--set", text)
-        values[name] = _literal(name, value)
+        values[name] = api.read_value(name, value)
     for text in json_assignments:
         name, value = _parse_assignment("--set-json", text)
         try:
             values[name] = _from_json(json.loads(value))
         except (json.JSONDecodeError, TypeError, ValueError) as error:
             raise QuizgenError(f"--set-json {name}: not valid JSON ({error})") from None
-    variant = solve(template, values)
+    variant = api.solve(template, values)
     for warning in variant.warnings:
         click.echo(f"Warning: these values break the constraint '{warning}'", err=True)
     if output_format == "json":
@@ -383,30 +386,13 @@ def export_html_command(context: _Context, template_ids: tuple[str, ...], topic:
       quizgen export html cnn.conv_params multiclass.softmax -n 5 -o selftest.html
       quizgen export html --exam examples/midterm.toml -n 5 -o mock-midterm.html
     """
-    from .errors import VariantError
-    from .formats.selftest import render_selftest
-
-    if exam_path is not None:
-        templates = [item.template for item in _export_items(context, template_ids, topic, exam_path)[0]]
-    else:
-        templates = _templates(context, template_ids, topic) if template_ids or topic else [t for _, t in sorted(context.bank.templates.items())]
-    seed = check_seed(seed)
-    pools: list[list[Variant]] = []
-    with progress(len(templates), "Generating") as bar:
-        for template in templates:
-            pool: list[Variant] = []
-            try:
-                pool.extend(generate(template, variants, seed))
-            except VariantError as error:
-                if not pool:
-                    raise
-                click.echo(f"Note: {template.id}: only {len(pool)} distinct variants in the page ({error})", err=True)
-            pools.append(pool)
-            bar.update(1)
-    page = render_selftest(pools, seed=seed, title=title)
-    with atomic_writer(output) as stream:
-        stream.write(page)
-    click.echo(f"Wrote {output}: {len(templates)} question{'s' if len(templates) != 1 else ''}, up to {variants} variants each", err=True)
+    with _bar("Generating") as (start, advance):
+        page = api.export_html(template_ids, topic=topic, exam=exam_path, variants=variants, seed=seed, title=title,
+                               output=output, bank=context.bank, progress=advance, on_start=start)
+    context.warn_broken()
+    for template_id, why in page.shortfalls.items():
+        click.echo(f"Note: {template_id}: {why}", err=True)
+    click.echo(f"Wrote {output}: {page.questions} question{'s' if page.questions != 1 else ''}, up to {variants} variants each", err=True)
 
 # End of the self-testing block.
 # ---------------------------------------------------------------------------
@@ -414,25 +400,6 @@ def export_html_command(context: _Context, template_ids: tuple[str, ...], topic:
 
 # ---------------------------------------------------------------------------
 # Moodle: `export moodle` and `export gift` (quizgen/formats/moodle.py, quizgen/formats/gift.py)
-
-
-def _export_items(context: _Context, template_ids: tuple[str, ...], topic: str | None, exam_path: Path | None):
-    """What to export, with each template's points: the exam's sections, the ids, the topic, or the whole bank."""
-    from .formats.moodle import ExportItem
-
-    if exam_path is not None:
-        if template_ids or topic:
-            raise QuizgenError("give --exam, or template ids / --topic, not both")
-        from .exams.spec import load_spec
-
-        spec = load_spec(exam_path, context.bank)
-        items: dict[str, ExportItem] = {}
-        for section in spec.sections:
-            for template_id in section.pool:
-                items.setdefault(template_id, ExportItem(context.bank.get(template_id), float(section.points), section.nice))
-        return list(items.values()), spec.seed
-    templates = _templates(context, template_ids, topic) if template_ids or topic else [t for _, t in sorted(context.bank.templates.items())]
-    return [ExportItem(t) for t in templates], None
 
 
 _DEFAULT_PENALTY = 0.3333333  # a third of the mark lost per wrong try (Moodle's own default)
@@ -455,19 +422,11 @@ def _moodle_options(command):
     return command
 
 
-def _build_export(context: _Context, template_ids, topic, exam_path, variants: int, seed: int | None, allow_fewer: bool, output: Path | None, build):
-    """Generate (with a progress bar), render in memory, then write atomically: an error leaves no file."""
-    items, exam_seed = _export_items(context, template_ids, topic, exam_path)
-    seed = check_seed(seed if seed is not None else (exam_seed or 0))
-    if output is not None and not (output.parent if str(output.parent) else Path(".")).is_dir():
-        raise QuizgenError(f"{output}: folder {output.parent} does not exist")
-    with progress(len(items) * variants, "Exporting") as bar:
-        result = build(items, variants, seed, lambda: bar.update(1))
-    for category in result.categories:
+def _notes(categories, variants: int) -> None:
+    for category in categories:
         if category.shortfall:
             made = category.made
             click.echo(f"Note: {category.template}: only {made} distinct variant{'' if made == 1 else 's'} (asked for {variants})", err=True)
-    return result, seed
 
 
 @export.command("moodle")
@@ -491,17 +450,16 @@ def export_moodle_command(context: _Context, template_ids, topic, exam_path, var
 
 
 def _write_moodle(context: _Context, template_ids, topic, exam_path, variants: int, seed: int | None, allow_fewer: bool, output: Path | None, penalty: float) -> None:
-    from .formats.moodle import export_moodle
-
-    result, seed = _build_export(
-        context, template_ids, topic, exam_path, variants, seed, allow_fewer, output,
-        lambda items, count, seed, tick: export_moodle(items, count, seed, penalty, allow_fewer, tick),
-    )
-    with atomic_writer(output) as stream:
-        stream.write(result.text)
+    with _bar("Exporting") as (start, advance):
+        result = api.export_moodle(template_ids, topic=topic, exam=exam_path, variants=variants, seed=seed, allow_fewer=allow_fewer,
+                                   penalty=penalty, output=output, bank=context.bank, progress=advance, on_start=start)
+    context.warn_broken()
+    _notes(result.categories, variants)
+    if output is None:
+        sys.stdout.write(result.text)
     questions = sum(c.made for c in result.categories)
     categories = len(result.categories)
-    click.echo(f"Wrote {output or 'standard output'}: {categories} categor{'y' if categories == 1 else 'ies'}, {questions} questions (seed {seed})", err=True)
+    click.echo(f"Wrote {output or 'standard output'}: {categories} categor{'y' if categories == 1 else 'ies'}, {questions} questions (seed {result.seed})", err=True)
 
 
 @export.command("gift")
@@ -517,15 +475,14 @@ def export_gift_command(context: _Context, template_ids, topic, exam_path, varia
     Example:
       quizgen export gift --topic concepts --variants 8 -o concepts.gift.txt
     """
-    from .formats.gift import export_gift
-
-    result, seed = _build_export(
-        context, template_ids, topic, exam_path, variants, seed, allow_fewer, output,
-        lambda items, count, seed, tick: export_gift(items, count, seed, allow_fewer=allow_fewer, progress=tick),
-    )
-    with atomic_writer(output) as stream:
-        stream.write(result.text)
-    click.echo(f"Wrote {output or 'standard output'}: {result.written} questions (seed {seed})", err=True)
+    with _bar("Exporting") as (start, advance):
+        result = api.export_gift(template_ids, topic=topic, exam=exam_path, variants=variants, seed=seed, allow_fewer=allow_fewer,
+                                 output=output, bank=context.bank, progress=advance, on_start=start)
+    context.warn_broken()
+    _notes(result.categories, variants)
+    if output is None:
+        sys.stdout.write(result.text)
+    click.echo(f"Wrote {output or 'standard output'}: {result.written} questions (seed {result.seed})", err=True)
     if result.skipped:
         click.echo(f"Note: {result.skipped} multi-part (cloze) questions left out: GIFT cannot express them (use 'quizgen export moodle')", err=True)
 
@@ -587,17 +544,11 @@ def exam_build_command(context: _Context, spec_path: Path, out: Path, versions: 
       quizgen exam build examples/midterm.toml --out midterm --moodle 5
       quizgen exam build examples/midterm.toml --out midterm --roster examples/roster.csv --shard 1/2
     """
-    from .exams.spec import load_spec, shard
-    from .exams.build import build_exam, papers_for
-
-    spec = load_spec(spec_path, context.bank)
+    with _bar("Building papers") as (start, advance):
+        manifest = api.build_exam(spec_path, out, versions=versions, roster=roster, seed=seed, shard=_parse_shard(shard_text),
+                                  latex_pdf=latex_pdf, jobs=jobs, bank=context.bank, progress=advance, on_start=start)
     context.warn_broken()
-    mode, papers = papers_for(spec, versions, roster)
-    part = _parse_shard(shard_text)
-    seed = check_seed(seed if seed is not None else spec.seed)
-    total = len(shard(papers, *part) if part else papers)
-    with progress(total, "Building papers") as bar:
-        manifest = build_exam(spec, context.bank, papers, out, seed, mode, part, latex_pdf, jobs, progress=bar.update)
+    seed = manifest["seed"]
     built = len(manifest["papers"])
     click.echo(f"Wrote {out}: {built} paper{'s' if built != 1 else ''} and key{'s' if built != 1 else ''} (seed {seed}), {manifest['files']['all_papers']}, {manifest['files']['all_keys']}", err=True)
     if moodle_variants is not None:
