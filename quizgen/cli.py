@@ -122,6 +122,9 @@ def list_command(context: _Context, topic: str | None, output_format: str) -> No
       quizgen list --topic cnn
     """
     templates = context.bank.by_topic(topic) if topic else [t for _, t in sorted(context.bank.templates.items())]
+    if not templates and context.bank.errors:
+        first = context.bank.errors[0]
+        raise QuizgenError(f"no template of the bank loads: {first}" + (f" (and {len(context.bank.errors) - 1} more; run 'quizgen validate')" if len(context.bank.errors) > 1 else ""))
     context.warn_broken()
     if output_format == "json":
         rows = [{"id": t.id, "title": t.title, "topic": t.topic, "section": t.section, "difficulty": t.difficulty, "kind": t.kind, "tags": t.tags} for t in templates]
@@ -246,7 +249,9 @@ def solve_command(context: _Context, template_id: str, assignments: tuple[str, .
         try:
             values[name] = _from_json(json.loads(value))
         except (json.JSONDecodeError, TypeError, ValueError) as error:
-            raise QuizgenError(f"--set-json {name}: not valid JSON ({error})") from None
+            raise QuizgenError(f"--set-json {name}: not valid JSON ({str(error)[:200]})") from None
+        except RecursionError:
+            raise QuizgenError(f"--set-json {name}: nested too deeply (values are numbers, vectors, matrices and layer lists)") from None
     variant = api.solve(template, values)
     for warning in variant.warnings:
         click.echo(f"Warning: these values break the constraint '{warning}'", err=True)
@@ -275,7 +280,8 @@ def validate_command(context: _Context, path: Path | None, variants: int, seed: 
     """Check a question bank and report every problem at once.
 
     Checks each file's fields and expressions, runs each template's own tests,
-    and draws many variants of each (constraints, answers, mistakes, steps).
+    draws many variants of each (constraints, answers, mistakes, steps), and
+    converts every math snippet of a few as the papers would typeset it.
     With --report, prints the quality of each template and fails on a template
     below its distinct-variant minimum, a distractor that rounds like the answer,
     or failing tests.
@@ -305,8 +311,13 @@ def validate_command(context: _Context, path: Path | None, variants: int, seed: 
                 click.echo(f"Problem: {problem}", err=True)
             raise QuizgenError(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {len(bank.templates) + len(bank.errors)} template files")
         return
-    with progress(len(bank.templates), "Validating") as bar:
+    from .exams.check import typesetting_problems
+
+    with progress(2 * len(bank.templates), "Validating") as bar:
         problems += validate_bank(bank, variants, check_seed(seed), progress=lambda: bar.update(1))
+        for _, template in sorted(bank.templates.items()):
+            problems += typesetting_problems(template, check_seed(seed))
+            bar.update(1)
     checked = len(bank.templates) + len(bank.errors)
     if problems:
         for problem in problems:

@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 
 from quizgen.engine.bank import load_bank
-from quizgen.engine.generate import generate
-from quizgen.engine.generate import answer_shape
+from quizgen.engine.generate import answer_shape, generate
 from quizgen.formats.selftest import exact_text, render_selftest, tolerance_text
 from quizgen.formats.typed import describe_shape, flat_rounded
 from quizgen.marking.mark import mark_blank, read_blank
@@ -417,3 +416,59 @@ def _fraction_text(value):
     if isinstance(value, list):
         return [_fraction_text(item) for item in value]
     return str(value)
+
+
+# ---------------------------------------------------------------------------
+# Hostile text: classic XSS payloads in every field a bank sets stay text
+
+
+XSS = [
+    "<script>window.__xss = 1</script>", "<img src=x onerror=\"window.__xss = 2\">", "\"><svg onload=window.__xss=3>",
+    "<svg/onload=window.__xss=4>", "<a href=\"javascript:window.__xss=7\">link</a>", "]]><iframe srcdoc='<script>parent.__xss=5</script>'>",
+    "</textarea></style></script><body onload=window.__xss=6>",
+]
+
+XSS_TEMPLATE = """\
+id: evil.xss
+title: 'Title {0}'
+topic: evil
+section: 1
+difficulty: 1
+kind: multichoice
+variables:
+  - {{name: a, draw: "int(min_value=2, max_value=90)"}}
+  - {{name: b, value: a + 1, label: 'Add one {1}'}}
+text: |
+  Question {0} and {2} with $\\text{{{3}}}$ and {{@a@}}.
+solution: 'Solution {4} {5}'
+answers:
+  - {{name: b, kind: integer, label: 'answer {1}'}}
+mistakes:
+  - {{name: m1, label: 'mistake {2}', value: a + 2, feedback: 'feedback {0} {3}'}}
+  - {{name: m2, label: 'mistake {4}', value: a + 3, feedback: 'second {5}'}}
+  - {{name: m3, label: 'mistake three {6}', value: a + 4, feedback: 'third {1}'}}
+"""
+
+
+def test_xss_payloads_in_a_bank_stay_text_in_a_real_browser(browser, tmp_path):
+    quoted = [payload.replace("'", "''") for payload in XSS]
+    (tmp_path / "evil").mkdir()
+    (tmp_path / "evil" / "xss.yaml").write_text(XSS_TEMPLATE.format(*quoted), encoding="utf-8")
+    template = load_bank(tmp_path).get("evil.xss")
+    path = tmp_path / "page.html"
+    path.write_text(render_selftest([list(generate(template, 3, 0))], seed=0, title=XSS[0]), encoding="utf-8")
+    page = Opened(browser, path)
+    dialogs = []
+    page.tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    article = page.question(1)
+    for option in range(4):  # every option's feedback, then the solution
+        article.locator("input").nth(option).check()
+        article.locator("button.check").click()
+    article.locator("button.reveal").click()
+    shown = page.tab.locator("body").inner_text()
+    assert page.tab.evaluate("window.__xss") is None and not dialogs
+    assert page.tab.locator("script").count() == 1  # the page's own
+    assert page.tab.locator("img, svg, iframe, a[href^='javascript'], [onerror], [onload]").count() == 0
+    assert "<script>window.__xss = 1</script>" in shown and "onerror" in shown
+    assert set(page.requests) <= {page.url}, page.requests
+    page.context.close()

@@ -34,6 +34,7 @@ from .texmath import save_conversions
 
 SMALL_BATCH = 16  # papers: below this, a process that has already run Typst builds them itself
 AHEAD = 2  # papers per worker made ahead of the typesetting, so that no worker waits
+TYPESET_TIMEOUT = 120  # seconds for one PDF in a worker (a paper takes ~0.1 s): then the workers are killed
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class _Finished:
     def __init__(self, value: Any):
         self.value = value
 
-    def get(self) -> Any:
+    def get(self, timeout: float | None = None) -> Any:
         return self.value
 
 
@@ -209,7 +210,7 @@ class _Batch:
         while len(self.latex_pdfs) > 2 * AHEAD:
             self.latex_pdfs.popleft().get()
         entry = manifest_entry(document, names)
-        entry["pages"] = {mode: pending[mode].get() for mode in ("paper", "key")}
+        entry["pages"] = {mode: _wait(pending[mode], describe(document, mode)) for mode in ("paper", "key")}
         entry["heading"] = document["paper"]["heading"]
         self.entries.append(entry)
         if self.progress:
@@ -222,6 +223,14 @@ class _Batch:
         while self.latex_pdfs:
             self.latex_pdfs.popleft().get()
         return self.entries
+
+
+def _wait(result: Any, what: str) -> Any:
+    """A worker's result; a document that takes longer than TYPESET_TIMEOUT stops the build (the workers are killed)."""
+    try:
+        return result.get(timeout=TYPESET_TIMEOUT)
+    except multiprocessing.TimeoutError:
+        raise RenderError(f"{what}: typesetting took longer than {TYPESET_TIMEOUT} s, so the build was stopped") from None
 
 
 def _warm_up() -> None:

@@ -2,7 +2,10 @@
 
 The templates in ``templates/latex/`` use Jinja with delimiters that cannot collide with
 TeX (``((* *))`` and ``((( )))``, as nbconvert does). Text is escaped with pylatexenc;
-math is the bank's own TeX, which amsmath typesets as written. ``compile_pdf`` runs
+math is the bank's own TeX, which amsmath typesets as written, once it has passed
+``is_safe_math``: only math macros and environments of a fixed list, balanced braces, and
+none of TeX's ways to make a macro from characters (``^^5c``, ``\\csname``). Any other math
+(``\\input``, ``\\write18``, ``\\catcode``...) is printed as its source, in typewriter text. ``compile_pdf`` runs
 pdflatex twice (the second pass fills in "page X of Y") with a fixed date, so its
 output is reproducible too.
 """
@@ -61,8 +64,68 @@ def escape(text: Any) -> str:
 
 @lru_cache(maxsize=16384)
 def math(tex: str) -> str:
-    """The bank's TeX math, with any non-ASCII character spelled as a macro for pdflatex."""
+    """The bank's TeX math, with any non-ASCII character spelled as a macro for pdflatex; unsafe math as its source."""
+    if not is_safe_math(tex):
+        return source_text(tex)
     return tex if tex.isascii() else _encoder()[1].unicode_to_latex(tex)
+
+
+def source_text(tex: str) -> str:
+    """Math shown as what was written, in typewriter text inside math: nothing of it is read as TeX."""
+    return r"\text{\ttfamily " + escape(tex) + "}"
+
+
+# The math a question may hold: what amsmath typesets, and nothing that reads or writes a
+# file, defines a macro or changes how TeX reads characters.
+_MATH_MACROS = frozenset("""
+    alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi omicron pi varpi rho
+    varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega
+    frac dfrac tfrac sqrt binom dbinom tbinom left right big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr middle
+    sum prod int iint oint lim limsup liminf max min sup inf arg argmax argmin det exp log ln lg sin cos tan cot sec csc
+    sinh cosh tanh coth arcsin arccos arctan sgn operatorname limits nolimits displaystyle textstyle scriptstyle
+    cdot cdots ldots dots vdots ddots times div pm mp ast star circ bullet odot otimes oplus ominus setminus wedge vee
+    cap cup leq le geq ge neq ne approx sim simeq cong equiv propto ll gg prec succ in notin ni subset subseteq supset
+    supseteq to rightarrow leftarrow leftrightarrow Rightarrow Leftarrow Leftrightarrow mapsto longrightarrow
+    implies iff uparrow downarrow mid parallel perp top bot intercal prime infty partial nabla ell hbar forall exists
+    emptyset varnothing neg lnot angle triangle Box
+    langle rangle lfloor rfloor lceil rceil lvert rvert lVert rVert vert Vert backslash
+    hat bar tilde vec dot ddot breve check acute grave overline underline widehat widetilde overbrace underbrace
+    overrightarrow overleftarrow
+    mathrm mathit mathbf mathsf mathtt mathcal mathbb mathfrak boldsymbol bm text textrm textit textbf textsf texttt
+    textnormal emph quad qquad hline hspace vspace phantom hphantom vphantom mathstrut strut
+    begin end
+""".split())
+_MATH_ENVIRONMENTS = frozenset("matrix pmatrix bmatrix Bmatrix vmatrix Vmatrix smallmatrix array cases aligned gathered split".split())
+_CONTROL_SYMBOLS = frozenset(",;:! \\{}_%#&$|'")
+_TEX_TOKEN = re.compile(r"\\([A-Za-z]+|.)|\^\^|[{}%#$]|\\$", re.S)
+_ENVIRONMENT = re.compile(r"\s*\{([A-Za-z*]+)\}")
+
+
+@lru_cache(maxsize=16384)
+def is_safe_math(tex: str) -> bool:
+    """Whether the TeX can only be typeset: every macro and environment known, braces balanced, no ^^, %, # or $."""
+    depth = 0
+    for token in _TEX_TOKEN.finditer(tex):
+        text, name = token.group(), token.group(1)
+        if name is None:
+            if text == "{":
+                depth += 1
+            elif text == "}":
+                depth -= 1
+                if depth < 0:
+                    return False
+            else:
+                return False  # ^^ (a character by its code: ^^5c is a backslash), a comment, a parameter, the end of math
+        elif len(name) == 1 and not name.isalpha():
+            if name not in _CONTROL_SYMBOLS:
+                return False
+        elif name not in _MATH_MACROS:
+            return False
+        elif name in ("begin", "end"):
+            environment = _ENVIRONMENT.match(tex, token.end())
+            if not environment or environment.group(1) not in _MATH_ENVIRONMENTS:
+                return False
+    return depth == 0
 
 
 def segments(items: list[prose.Segment]) -> str:
@@ -151,7 +214,12 @@ def compile_pdf(source: str, target: Path, day: datetime.date | None = None) -> 
     """Compile LaTeX source to ``target`` with two pdflatex passes; a RenderError quotes the first LaTeX error."""
     program = pdflatex()
     epoch = int(datetime.datetime(*(day.timetuple()[:3] if day else (2000, 1, 1)), tzinfo=datetime.timezone.utc).timestamp())
-    environment_variables = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch), "FORCE_SOURCE_DATE": "1"}
+    # Paranoid file access (kpathsea): TeX may read and write only in its own folder, which
+    # holds nothing but this build's source; no shell escape, whatever the TeX installation says.
+    environment_variables = {
+        **os.environ, "SOURCE_DATE_EPOCH": str(epoch), "FORCE_SOURCE_DATE": "1",
+        "openin_any": "p", "openout_any": "p", "shell_escape": "f",
+    }
     with tempfile.TemporaryDirectory(prefix="quizgen-latex-") as folder:
         (Path(folder) / "exam.tex").write_text(source, encoding="utf-8")
         for _ in range(2):

@@ -9,6 +9,14 @@ matrix of numbers, and every bracketed number) is first replaced by a numbered
 placeholder and the conversion is cached on that shape: the formula of one template is
 converted once, whatever its numbers, their signs or its matrices' sizes, and the
 conversions are kept between runs (quizgen.cache).
+
+The template evaluates this Typst as math (``eval(code, mode: "math")``), and math from a
+shared bank is someone else's text. So every conversion is checked by ``is_safe_math``
+before it leaves here: Typst code starts with ``#`` (in math mode, names reach only the
+math module: no ``read``, no ``eval``), so no ``#`` may stand outside a string but before a
+plain value (``#none``), and nothing may hide one from the check (comments, raw text, an
+unterminated string). Math that fails the check, or that tex2typst cannot convert, is shown
+as its TeX source, a Typst string: visible text, never code.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from functools import lru_cache
 
 from ..cache import Store
 from ..errors import RenderError
+from .typst_names import MATH_NAMES
 
 # Known gaps of tex2typst: norms become \left\| ... \right\| (Typst's norm()), \limits
 # is dropped (Typst places sum limits itself in display math), \hline has no Typst
@@ -58,11 +67,90 @@ def _placeholder(k: int) -> str:
 
 @lru_cache(maxsize=16384)
 def tex_to_typst(tex: str) -> str:
-    """Typst math for TeX math (no $ delimiters); a RenderError names the snippet it cannot convert.
+    """Typst math for TeX math (no $ delimiters): safe to evaluate, or the TeX itself as a Typst string.
 
     Cached whole: a paper and its key share most snippets, and labels recur on every paper.
     Otherwise only the numbers are put back into the shape's conversion, which is cached.
     """
+    if len(tex) > MAX_MATH:
+        return typst_string(tex)
+    try:
+        code = _tex_to_typst(tex)
+    except RenderError:
+        return typst_string(tex)
+    return code if is_safe_math(code) else typst_string(tex)
+
+
+def convert_or_fail(tex: str) -> str:
+    """Typst math for TeX math, or a RenderError saying why it would be shown as its source (``validate``)."""
+    if len(tex) > MAX_MATH:
+        raise RenderError(f"math longer than {MAX_MATH} characters")
+    code = _tex_to_typst(tex)
+    reason = unsafe_part(code)
+    if reason:
+        raise RenderError(f"math '{tex}' becomes Typst with {reason}, not only math: papers show it as its TeX source")
+    return code
+
+
+MAX_MATH = 20_000  # characters of TeX in one snippet: longer is no formula of a question
+
+# The only code a conversion may hold: a plain value after '#', where Typst wants one
+# (mat(delim: #none, align: #center, ...)).
+_SAFE_HASH = re.compile(r"#(?:none|auto|true|false|left|right|center|start|end|top|bottom|horizon)(?![\w.(\[{\"])")
+_NAMED_ARGUMENTS = frozenset({"delim", "align", "gap", "augment", "size"})  # keys of mat(), lr(), cases()
+_MATH_TOKEN = re.compile(
+    r'"(?:[^"\\]|\\.)*"|\\u\{[0-9A-Fa-f]{1,6}\}|\\.|//|/\*|[#$`"]'
+    r"|(?P<name>[^\W\d_][^\W_]*)(?:\.[^\W\d_][^\W_]*)*(?P<key>\s*:(?!=))?",  # a name, its modifiers (arrow.r.long)
+    re.S,
+)
+
+
+def is_safe_math(code: str) -> bool:
+    """Whether Typst, evaluating ``code`` as math, can only typeset it: no code, nothing that hides code.
+
+    Read as Typst's math lexer reads it: a string runs to its closing quote (with \\\\ and
+    \\" escapes), a backslash escapes the next character. Outside strings a comment
+    (// or /*), raw text (`), a '$' or a lone quote could make Typst read what follows
+    differently from this check, so they are refused with every '#' but a plain value.
+    A name of two or more letters must be one of Typst's math module (``alpha``, ``frac``):
+    any other would stop the compile as an unknown variable.
+    """
+    return unsafe_part(code) is None
+
+
+def unsafe_part(code: str) -> str | None:
+    """What makes ``code`` more than math (is_safe_math), described for an author; None if nothing."""
+    position = 0
+    while token := _MATH_TOKEN.search(code, position):
+        position = token.end()
+        text = token.group()
+        name = token.group("name")
+        if name is not None:
+            if len(name) == 1 or (token.group("key") and name in _NAMED_ARGUMENTS):
+                continue
+            if name in MATH_NAMES:
+                continue
+            return f"the name '{name}', which Typst's math does not know"
+        if text[0] == '"' and len(text) > 1 and text.endswith('"'):
+            continue  # a whole string: text
+        if text[0] == "\\":
+            continue  # an escaped character
+        if text == "#":
+            value = _SAFE_HASH.match(code, token.start())
+            if value:
+                position = value.end()
+                continue
+            return "Typst code ('#')"
+        return {"//": "a comment ('//')", "/*": "a comment ('/*')", "`": "raw text ('`')", "$": "a '$'"}.get(text, "an unterminated string")
+    return None
+
+
+def typst_string(text: str) -> str:
+    """A Typst string literal: shown in math as the text itself, upright, whatever it holds."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _tex_to_typst(tex: str) -> str:
     tex = fix_gaps(tex)
     if not tex:
         return ""
@@ -216,7 +304,8 @@ def _convert(tex: str) -> str:
         try:
             converted = tex2typst.tex2typst(tex)
         except Exception as error:  # the JavaScript engine reports any parse failure as one kind
-            raise RenderError(f"cannot convert TeX math to Typst: '{tex}' ({error})") from None
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise RenderError(f"cannot convert TeX math to Typst: '{tex}' ({reason.removeprefix('Conversion failed: ')})") from None
         store.put(tex, converted)
     return converted
 

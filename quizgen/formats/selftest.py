@@ -21,6 +21,7 @@ import json
 import re
 import zlib
 from typing import Any, Iterator
+from xml.etree import ElementTree
 
 import sympy
 from latex2mathml.converter import convert as latex_to_mathml
@@ -48,8 +49,38 @@ def math_html(tex: str, display: bool = False) -> Markup:
         mathml = latex_to_mathml(tex, display="block" if display else "inline")
     except Exception:  # latex2mathml raises many kinds; the TeX itself is still worth showing
         return Markup('<code class="tex">{}</code>').format(tex)
+    if not is_plain_mathml(mathml):  # latex2mathml copies \\text{...} into the page unescaped
+        return Markup('<code class="tex">{}</code>').format(tex)
     mathml = Markup(_ENTITY.sub(_character, mathml.replace(_XMLNS, "")))
     return Markup('<span class="math-display">{}</span>').format(mathml) if display else mathml
+
+
+_MATHML_ELEMENTS = frozenset(
+    "math mrow mi mn mo mtext ms mspace msub msup msubsup mfrac msqrt mroot mstyle mtable mtr mtd munder mover "
+    "munderover mpadded mphantom menclose mfenced merror semantics annotation".split()
+)
+_MATHML_ATTRIBUTES = frozenset(
+    "display mathvariant stretchy fence separator separators lspace rspace width height depth columnalign rowalign "
+    "rowspacing columnspacing columnlines rowlines frame displaystyle scriptlevel minsize maxsize movablelimits "
+    "accent accentunder linethickness notation form largeop symmetric align open close encoding".split()
+)
+
+
+def is_plain_mathml(mathml: str) -> bool:
+    """Whether latex2mathml's output is MathML and only MathML: well-formed, known elements and attributes.
+
+    latex2mathml writes the contents of \\text{...} as they are, so \\text{<svg/onload=...>}
+    would reach the page as an element. Such output is refused, and the TeX is shown instead.
+    """
+    try:
+        root = ElementTree.fromstring(mathml)
+    except ElementTree.ParseError:
+        return False
+    for element in root.iter():
+        name = element.tag.rpartition("}")[2]
+        if name not in _MATHML_ELEMENTS or not set(element.attrib) <= _MATHML_ATTRIBUTES:
+            return False
+    return True
 
 
 def _character(match: re.Match) -> str:

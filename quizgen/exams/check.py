@@ -1,0 +1,73 @@
+"""Can a template's variants be typeset? Every math snippet checked as the papers would use it.
+
+``quizgen validate`` runs this beside the engine's own checks: a snippet tex2typst cannot
+convert, or whose conversion is not plain math, would be printed as its TeX source on a
+paper; math LaTeX is not allowed to typeset as written would be printed as its source in
+the LaTeX papers. Either is a problem of the template, named by its file and field, long
+before an exam is built.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..engine.generate import generate
+from ..engine.template import Template
+from ..errors import QuizgenError, RenderError
+from ..formats import prose
+from ..formats.records import variant_record
+from . import latex
+from .texmath import convert_or_fail
+
+VARIANTS = 3  # per template: enough to meet each branch of a text's conditions in most templates
+
+
+def math_snippets(record: dict) -> Iterator[tuple[str, str]]:
+    """(field, TeX math) for every snippet of a variant's record that a paper or key shows."""
+    def in_prose(text: str | None, field: str) -> Iterator[tuple[str, str]]:
+        for paragraph in prose.paragraphs(text):
+            for kind, body in paragraph:
+                if kind != "text":
+                    yield field, body
+
+    def in_label(text: str | None, field: str) -> Iterator[tuple[str, str]]:
+        for kind, body in prose.label(text):
+            if kind == "math":
+                yield field, body
+
+    yield from in_prose(record["text"], "text")
+    yield from in_prose(record.get("solution"), "solution")
+    for step in record["steps"]:
+        yield f"steps ('{step['label']}')", step["tex"]
+        yield from in_label(step["label"], "variables.label")
+    for option in record["options"]:
+        yield f"options ({option['label']})", option["tex"]
+    for mistake in record["mistakes"]:
+        yield from in_prose(mistake["feedback"], f"mistakes.{mistake['name']}.feedback")
+        yield from in_label(mistake["label"], f"mistakes.{mistake['name']}.label")
+    for answer in record["answers"]:
+        yield from in_label(answer["label"], f"answers.{answer['name']}.label")
+
+
+def typesetting_problems(template: Template, seed: int, variants: int = VARIANTS) -> list[str]:
+    """The first snippet of each field that Typst or LaTeX would show as its source instead of typesetting it."""
+    problems: dict[str, str] = {}
+    try:
+        drawn = list(generate(template, min(variants, template.min_variants or variants), seed))
+    except QuizgenError:
+        return []  # the engine's own checks report why no variant can be drawn
+    for variant in drawn:
+        for field, tex in math_snippets(variant_record(variant)):
+            if field in problems:
+                continue
+            try:
+                convert_or_fail(tex)
+            except RenderError as error:
+                problems[field] = f"{template.source}: {field}: {error}"
+                continue
+            if not latex.is_safe_math(tex):
+                problems[field] = (
+                    f"{template.source}: {field}: math '{tex}' uses a TeX command or character that the LaTeX papers do not "
+                    "typeset (only math macros; no %, #, ^^ or unbalanced braces): it is shown as its source"
+                )
+    return list(problems.values())
