@@ -114,6 +114,20 @@ CASES: dict[str, Case] = {
     "text_include_attack.yaml": Case("text", "'include' is not allowed in text"),
     "yaml_duplicate_key.yaml": Case("difficulty", "duplicate key 'difficulty'"),
     "text_double_quoted_nabla.yaml": Case("mistakes.no_plus_one.feedback", "\\nabla lost its backslash"),
+    # ---- a shared bank must not hang, exhaust memory or reach an object (hardening) ----
+    "text_for_loop_attack.yaml": Case("text", "a loop ('for') is not allowed in text"),
+    "text_lipsum_global.yaml": Case("text", "unknown variable 'lipsum'"),
+    "text_self_reference.yaml": Case("text", "unknown variable 'self'"),
+    "text_cycler_global.yaml": Case("text", "unknown variable 'cycler'"),
+    "text_power_folded.yaml": Case("text", "'**' is not allowed in text"),
+    "text_string_multiplied.yaml": Case("text", "'*' is not allowed in text"),
+    "text_center_filter.yaml": Case("text", "No filter named 'center' for text"),
+    "text_string_format.yaml": Case("text", "arithmetic on a string is not allowed in text"),
+    "text_set_assignment.yaml": Case("text", "'set' is not allowed in text"),
+    "expr_huge_power.yaml": Case("H_out", "10**10000000000 has more than 1000 digits", stage="generate"),
+    "expr_huge_zeros.yaml": Case("Z", "each size must be a whole number from 1 to 64", stage="generate"),
+    "expr_cols_of_scalar.yaml": Case("H_out", "cols() needs a matrix", stage="generate"),
+    "yaml_alias_bomb.yaml": Case("aliases", "the YAML aliases (*name) expand to more than 100,000 values"),
 }
 
 TEMPLATE_ID = "cnn.pool_output"  # the id of every bad file that gets past its id check

@@ -18,7 +18,7 @@ FORBIDDEN = {
     "formats": {"exams", "marking"},
     "shared": set(ROOMS),
 }
-TOP_LEVEL = {"__init__", "__main__", "api", "cli", "errors", "outputs", "cache", "parallel", "resources"}
+TOP_LEVEL = {"__init__", "__main__", "api", "cli", "errors", "inputs", "outputs", "cache", "parallel", "resources"}
 ENTRY_POINTS = {"__init__", "__main__", "api", "cli"}  # may use every room: they are the user's doors
 
 

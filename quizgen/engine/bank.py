@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BankError, QuizgenError
+from ..inputs import check_regular_file, read_text
 from ..resources import bank_dir
 from .template import Template, load_template, save_checked_texts
 
@@ -42,28 +44,45 @@ class Bank:
 
 
 def template_files(root: Path) -> list[Path]:
-    if root.is_file():
+    """Every *.yaml (and *.yml) under ``root``, hidden folders left out, in a fixed order.
+
+    Links are listed, never followed (os.walk does not descend into a linked folder), so that
+    loading can refuse them by name: a link could reach a file outside the bank.
+    """
+    if not root.is_dir():
         return [root]
-    found = [p for pattern in ("*.yaml", "*.yml") for p in root.rglob(pattern)]
-    return sorted(p for p in found if not any(part.startswith(".") for part in p.relative_to(root).parts))
+    found = []
+    for folder, folders, files in os.walk(root, followlinks=False):
+        here = Path(folder)
+        folders[:] = sorted(f for f in folders if not f.startswith("."))
+        for name in files + folders:
+            path = here / name
+            if name.startswith(".") or not name.endswith((".yaml", ".yml")) and not (path.is_symlink() and path.is_dir()):
+                continue
+            found.append(path)
+    return sorted(set(found))
 
 
 def load_bank(root: Path | None = None, collect_errors: bool = False) -> Bank:
     """Load every template under ``root`` (the shipped bank by default).
 
     With ``collect_errors`` every broken file is recorded and the rest still load
-    (for ``validate``); otherwise the first problem is raised.
+    (for ``validate``); otherwise the first problem is raised. A file that is not a
+    regular file of the bank (a link, a pipe, a folder named *.yaml) is a broken file.
     """
     root = Path(root) if root is not None else bank_dir()
     if not root.exists():
         raise QuizgenError(f"{root}: no such file or folder")
+    if not root.is_dir() and not root.name.endswith((".yaml", ".yml")):
+        raise QuizgenError(f"{root}: a bank is a folder of question templates (<topic>/<slug>.yaml), or one .yaml file")
     bank = Bank(root)
     digest = hashlib.sha256()
     bank_root = root if root.is_dir() else None
     for path in template_files(root):
         digest.update(path.relative_to(root if root.is_dir() else root.parent).as_posix().encode())
-        digest.update(path.read_bytes())
         try:
+            _check_file(path, bank_root)
+            digest.update(path.read_bytes())
             template = load_template(path, bank_root)
             if template.id in bank.templates:
                 raise BankError(str(path), "id", f"'{template.id}' is also used by {bank.templates[template.id].source}")
@@ -81,6 +100,14 @@ def load_bank(root: Path | None = None, collect_errors: bool = False) -> Bank:
     return bank
 
 
+def _check_file(path: Path, bank_root: Path | None) -> None:
+    """A BankError naming the file unless it is a regular file of a sane size (and, inside a bank folder, no link)."""
+    try:
+        check_regular_file(path, "question template", allow_symlink=bank_root is None)
+    except QuizgenError as error:
+        raise BankError(str(path), "", str(error).removeprefix(f"{path}: ")) from None
+
+
 _ID_LINE = re.compile(r"^id:\s*['\"]?([A-Za-z0-9_.]+)", re.M)
 
 
@@ -88,8 +115,8 @@ def _possible_ids(path: Path) -> list[str]:
     """The id a broken file was meant to have: its id line if one can be read, and its path."""
     guesses = [f"{path.parent.name}.{path.stem}"]
     try:
-        match = _ID_LINE.search(path.read_text(encoding="utf-8", errors="replace"))
-    except OSError:
+        match = _ID_LINE.search(read_text(path, allow_symlink=False))
+    except QuizgenError:
         match = None
     if match:
         guesses.insert(0, match.group(1))

@@ -24,7 +24,8 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .. import __version__
 from ..cache import Store, jinja_bytecode_cache
-from ..errors import BankError, ExpressionError
+from ..errors import BankError, ExpressionError, QuizgenError
+from ..inputs import MAX_YAML_NODES, read_text, yaml_expansion
 from . import expressions
 from .expressions import Expression
 
@@ -53,9 +54,18 @@ _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _ID = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 
 
+# The filters and tests a question text may use, without arguments: they change a word or ask of a number.
+_TEXT_FILTERS = frozenset({"lower", "upper", "capitalize", "title", "trim", "int", "abs"})
+_TEXT_TESTS = frozenset({"even", "odd", "number", "string"})
+
+
 def text_environment() -> SandboxedEnvironment:
-    """The Jinja environment for text that authors write: ``{@ name @}`` cannot fight TeX's braces."""
-    return SandboxedEnvironment(
+    """The Jinja environment for text that authors write: ``{@ name @}`` cannot fight TeX's braces.
+
+    Sandboxed, with no globals (no ``range``, ``lipsum``, ``cycler``...) and only the filters
+    and tests a text may use; ``text_problem`` refuses everything else at load.
+    """
+    env = SandboxedEnvironment(
         variable_start_string="{@",
         variable_end_string="@}",
         block_start_string="{%",
@@ -67,6 +77,10 @@ def text_environment() -> SandboxedEnvironment:
         keep_trailing_newline=False,
         bytecode_cache=jinja_bytecode_cache(),
     )
+    env.globals.clear()
+    env.filters = {name: env.filters[name] for name in _TEXT_FILTERS}
+    env.tests = {name: env.tests[name] for name in _TEXT_TESTS}
+    return env
 
 
 _TEXT_ENV = text_environment()
@@ -197,23 +211,64 @@ def group_math_placeholders(source: str) -> str:
     return _MATH.sub(lambda math: _PLACEHOLDER.sub(lambda p: "{" + p.group() + "}", math.group()), source)
 
 
-_FORBIDDEN_JINJA_NAMES = {
-    jinja2.nodes.Getattr: "attribute access ('.')",
-    jinja2.nodes.Getitem: "indexing ('[...]')",
-    jinja2.nodes.Include: "'include'",
-    jinja2.nodes.Import: "'import'",
-    jinja2.nodes.FromImport: "'from ... import'",
-    jinja2.nodes.Extends: "'extends'",
-    jinja2.nodes.Macro: "'macro'",
-    jinja2.nodes.CallBlock: "'call'",
-    jinja2.nodes.Call: "a function call",
+# What a question text may use of Jinja: placeholders, conditions and a few filters that
+# change a word. Anything else (loops, calls, attributes, assignments, macros, includes)
+# is refused at load, so a text can only print the variables it names: it cannot loop,
+# build a huge string, or reach an object. Jinja folds constants when it compiles, so
+# arithmetic on constants is refused too ('9**(9**9)' would be computed at load).
+_TEXT_NODES = (
+    jinja2.nodes.Template, jinja2.nodes.Output, jinja2.nodes.TemplateData, jinja2.nodes.Name, jinja2.nodes.Const,
+    jinja2.nodes.If, jinja2.nodes.CondExpr, jinja2.nodes.Compare, jinja2.nodes.Operand, jinja2.nodes.And,
+    jinja2.nodes.Or, jinja2.nodes.Not, jinja2.nodes.Filter, jinja2.nodes.Test, jinja2.nodes.Mod, jinja2.nodes.Add,
+    jinja2.nodes.Sub, jinja2.nodes.Neg, jinja2.nodes.Pos,
+)
+_ARITHMETIC = (jinja2.nodes.Mod, jinja2.nodes.Add, jinja2.nodes.Sub, jinja2.nodes.Neg, jinja2.nodes.Pos)
+_NODE_NAMES = {
+    jinja2.nodes.For: "a loop ('for')", jinja2.nodes.Getattr: "attribute access ('.')", jinja2.nodes.Getitem: "indexing ('[...]')",
+    jinja2.nodes.Call: "a function call", jinja2.nodes.Include: "'include'", jinja2.nodes.Import: "'import'",
+    jinja2.nodes.FromImport: "'from ... import'", jinja2.nodes.Extends: "'extends'", jinja2.nodes.Macro: "'macro'",
+    jinja2.nodes.CallBlock: "'call'", jinja2.nodes.Assign: "'set'", jinja2.nodes.AssignBlock: "'set'",
+    jinja2.nodes.Pow: "'**'", jinja2.nodes.Mul: "'*'", jinja2.nodes.Div: "'/'", jinja2.nodes.FloorDiv: "'//'",
+    jinja2.nodes.Concat: "'~'", jinja2.nodes.FilterBlock: "a filter block", jinja2.nodes.With: "'with'",
+    jinja2.nodes.Block: "'block'", jinja2.nodes.List: "a list", jinja2.nodes.Tuple: "a tuple", jinja2.nodes.Dict: "a dict",
+    jinja2.nodes.Slice: "a slice",
 }
-_FORBIDDEN_JINJA = tuple(_FORBIDDEN_JINJA_NAMES)
+MAX_TEXT = 20_000  # characters of one text field: a question, not a book
+MAX_CONSTANT = 1_000  # |n| of a number written in a text's condition
+
+
+def text_problem(parsed: jinja2.nodes.Template, names: set[str]) -> str | None:
+    """Why a parsed question text is refused (the first reason), or None: only the allowed Jinja, only known names."""
+    for node in parsed.find_all(jinja2.nodes.Node):
+        if not isinstance(node, _TEXT_NODES):
+            return f"{_NODE_NAMES.get(type(node), type(node).__name__)} is not allowed in text: placeholders hold variable names, e.g. {{@ K @}}, and {{% if %}} chooses between texts"
+        if isinstance(node, jinja2.nodes.Name) and node.name not in names:
+            return f"unknown variable '{node.name}' in {{@ @}}"
+        if isinstance(node, jinja2.nodes.Filter) and (node.name not in _TEXT_FILTERS or node.args or node.kwargs or node.dyn_args or node.dyn_kwargs):
+            return f"No filter named '{node.name}' for text: a text may use {', '.join(sorted(_TEXT_FILTERS))}, without arguments"
+        if isinstance(node, jinja2.nodes.Test) and (node.name not in _TEXT_TESTS or node.args or node.kwargs or node.dyn_args or node.dyn_kwargs):
+            return f"No test named '{node.name}' for text: a text may use {', '.join(sorted(_TEXT_TESTS))}, without arguments"
+        if isinstance(node, jinja2.nodes.Const) and not _small_constant(node.value):
+            return f"the constant {str(node.value)[:40]!r} is not allowed in text (numbers up to {MAX_CONSTANT}, strings up to 200 characters)"
+        if isinstance(node, _ARITHMETIC) and any(isinstance(child, jinja2.nodes.Const) and isinstance(child.value, str) for child in node.iter_child_nodes()):
+            return "arithmetic on a string is not allowed in text"
+    return None
+
+
+def _small_constant(value: Any) -> bool:
+    if isinstance(value, bool) or value is None:
+        return True
+    if isinstance(value, int):
+        return abs(value) <= MAX_CONSTANT
+    if isinstance(value, float):
+        return math.isfinite(value) and abs(value) <= MAX_CONSTANT
+    return isinstance(value, str) and len(value) <= 200
+
 
 # Compiling the bank's ~500 texts is most of loading it, and every command loads it. So a
 # text's check (the names it uses; kept only once it has passed) and its compiled code are
 # kept between runs (quizgen.cache, and Jinja's own bytecode cache), by its source.
-_TEXT_RULES = hashlib.sha256(" ".join(sorted(node.__name__ for node in _FORBIDDEN_JINJA)).encode()).hexdigest()[:8]  # new rules: check again
+_TEXT_RULES = "allowlist-1"  # a change of the rules above: every text is checked again
 _TEXT_NAMES = Store(f"text-names-{__version__}-jinja-{jinja2.__version__}-{_TEXT_RULES}")
 
 
@@ -322,6 +377,8 @@ class _Reader:
     def jinja_with_names(self, text: Any, where: str, names: set[str]) -> tuple[jinja2.Template, set[str]]:
         """The compiled text and the variable names its placeholders use."""
         source = group_math_placeholders(self.string(text, where))
+        if len(source) > MAX_TEXT:
+            self.fail(where, f"is {len(source)} characters long; a text may have at most {MAX_TEXT}")
         checked = _TEXT_NAMES.get(source)  # an earlier run checked this text: the names it uses
         parsed = None
         if checked is None:
@@ -329,8 +386,11 @@ class _Reader:
                 parsed = _TEXT_ENV.parse(source)
             except jinja2.TemplateSyntaxError as error:
                 self.fail(where, f"template syntax error on line {error.lineno}: {error.message}")
-            for node in parsed.find_all(_FORBIDDEN_JINJA):
-                self.fail(where, f"{_FORBIDDEN_JINJA_NAMES.get(type(node), type(node).__name__)} is not allowed in text: placeholders hold variable names, e.g. {{@ K @}}")
+            except RecursionError:
+                self.fail(where, "is nested too deeply")
+            problem = text_problem(parsed, names)
+            if problem:
+                self.fail(where, problem)
         try:
             used = set(checked.split()) if checked is not None else jinja2.meta.find_undeclared_variables(parsed)
             unknown = sorted(used - names)
@@ -350,11 +410,15 @@ def load_template(path: Path, bank_root: Path | None = None) -> Template:
     source = str(path)
     reader = _Reader(source)
     try:
-        raw_text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise BankError(source, "", f"cannot read file: {error}") from None
+        raw_text = read_text(path, "question template", allow_symlink=bank_root is None)
+    except QuizgenError as error:
+        raise BankError(source, "", str(error).removeprefix(f"{source}: ")) from None
     try:
+        if "&" in raw_text and "*" in raw_text and yaml_expansion(raw_text, _UniqueKeyLoader) > MAX_YAML_NODES:
+            raise BankError(source, "aliases", f"the YAML aliases (*name) expand to more than {MAX_YAML_NODES:,} values: not a question template")
         data = yaml.load(raw_text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise BankError(source, "", "YAML nested too deeply") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else ""
