@@ -84,16 +84,18 @@ def read_value(name: str, text: str) -> Any:
     """A value as typed (``"0.1"``, ``"1/4"``, ``"[0.1, 0.2]"``, ``"[[1, 2], [3, 4]]"``), read with the
     templates' own whitelist into exact numbers; a bare word (``"relu"``) stays a word."""
     from .engine.expressions import parse
+    from .engine.generate import shorten
+    from .engine.values import check_size
     from .errors import ExpressionError, QuizgenError
 
     try:
-        return parse(text, names=set()).evaluate({})
+        return check_size(parse(text, names=set()).evaluate({}))
     except ExpressionError as error:
         if text.isidentifier():
             return text
-        raise QuizgenError(f"--set {name}={text}: {error}") from None
-    except (ValueError, ZeroDivisionError, TypeError) as error:
-        raise QuizgenError(f"--set {name}={text}: {error or 'cannot be computed'}") from None
+        raise QuizgenError(f"--set {name}={shorten(text)}: {shorten(str(error), 200)}") from None
+    except (ValueError, ZeroDivisionError, TypeError, ArithmeticError, AttributeError, RecursionError) as error:
+        raise QuizgenError(f"--set {name}={shorten(text)}: {shorten(str(error), 200) or 'cannot be computed'}") from None
 
 
 def _given(name: str, value: Any) -> Any:

@@ -123,18 +123,45 @@ def _distinct(x: Value) -> bool:
     return all(_compare_numbers(a, b) != 0 for i, a in enumerate(items) for b in items[i + 1 :])
 
 
+MAX_DIMENSION = 64  # rows, columns or length of an array an expression makes, as for the draws
+
+
+def _shape(name: str, shape: tuple[Value, ...]) -> tuple[int, ...]:
+    if not 1 <= len(shape) <= 2:
+        raise ValueError(f"{name}() takes a length, or rows and columns")
+    for size in shape:
+        if not isinstance(size, sympy.Integer) or not 1 <= int(size) <= MAX_DIMENSION:
+            raise ValueError(f"{name}({', '.join(str(s) for s in shape)}): each size must be a whole number from 1 to {MAX_DIMENSION}")
+    return tuple(int(size) for size in shape)
+
+
 def _zeros(*shape: Value) -> Value:
-    dims = tuple(int(d) for d in shape)
-    out = np.empty(dims, dtype=object)
+    out = np.empty(_shape("zeros", shape), dtype=object)
     out.fill(sympy.Integer(0))
     return out
 
 
 def _ones(*shape: Value) -> Value:
-    dims = tuple(int(d) for d in shape)
-    out = np.empty(dims, dtype=object)
+    out = np.empty(_shape("ones", shape), dtype=object)
     out.fill(sympy.Integer(1))
     return out
+
+
+def _array_only(name: str, function: Callable[[np.ndarray], Value], dimensions: tuple[int, ...] = (1, 2)) -> Callable[[Value], Value]:
+    """``function`` of a vector or matrix; a number (or an array of another shape) is a ValueError naming the function."""
+    def checked(x: Value) -> Value:
+        if not is_array(x) or x.ndim not in dimensions:
+            wanted = {(1,): "a vector", (2,): "a matrix"}.get(dimensions, "a vector or matrix")
+            raise ValueError(f"{name}() needs {wanted}, not {x}")
+        return function(x)
+
+    return checked
+
+
+def _dot(a: Value, b: Value) -> Value:
+    if not (is_array(a) and is_array(b)) or a.ndim != 1 or b.ndim != 1 or len(a) != len(b):
+        raise ValueError("dot() needs two vectors of the same length")
+    return sum((x * y for x, y in zip(a, b)), sympy.Integer(0))
 
 
 def _is_integer(x: Value) -> bool:
@@ -157,12 +184,12 @@ _BUILTINS: dict[str, Function] = {
         Function("sum", _sum),
         Function("mean", formulas.mean, tex=r"\operatorname{mean}"),
         Function("var", formulas.biased_variance, tex=r"\operatorname{Var}"),
-        Function("len", lambda x: sympy.Integer(len(x)), tex=r"\operatorname{len}"),
-        Function("rows", lambda x: sympy.Integer(x.shape[0]), tex=r"\operatorname{rows}"),
-        Function("cols", lambda x: sympy.Integer(x.shape[1]), tex=r"\operatorname{cols}"),
+        Function("len", _array_only("len", lambda x: sympy.Integer(len(x))), tex=r"\operatorname{len}"),
+        Function("rows", _array_only("rows", lambda x: sympy.Integer(x.shape[0]), (2,)), tex=r"\operatorname{rows}"),
+        Function("cols", _array_only("cols", lambda x: sympy.Integer(x.shape[1]), (2,)), tex=r"\operatorname{cols}"),
         Function("argmax", _argmax, tex=r"\operatorname{argmax}"),
-        Function("transpose", lambda x: x.T),
-        Function("dot", lambda a, b: sum((x * y for x, y in zip(a, b)), sympy.Integer(0))),
+        Function("transpose", _array_only("transpose", lambda x: x.T)),
+        Function("dot", _dot),
         Function("zeros", _zeros, tex=r"\operatorname{zeros}"),
         Function("ones", _ones, tex=r"\operatorname{ones}"),
         Function("all", lambda x: _truth(x), tex=r"\operatorname{all}"),

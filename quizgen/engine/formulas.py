@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import mpmath
 import numpy as np
 import sympy
 
@@ -54,7 +55,21 @@ def formula(tex: str | None = None, expand: str | None = None, section: int | No
 
 
 def _scalar_sigmoid(z):
-    return 1 / (1 + numeric.exp(-z))
+    """1/(1+e^(-z)); far from 0 it carries the digits that 1 - σ(z) needs (z = 135: 1 - σ is e^-135).
+
+    At DIGITS digits, σ(135) would be 1 exactly and the loss -log(1 - σ) lost. So past |z| = 23
+    (where 1 - σ < 1e-10) σ keeps DIGITS digits beyond the ones that are 9s: 1 - σ, and
+    log(1 - σ), stay right to DIGITS digits, as PyTorch's loss from the logit does in float64.
+    """
+    magnitude = abs(float(z)) if getattr(z, "is_number", False) else 0.0
+    if magnitude <= 23:
+        return 1 / (1 + numeric.exp(-z))
+    digits = numeric.DIGITS + int(magnitude / 2.302585) + 5
+    if digits > 5000:
+        raise ValueError(f"sigmoid({z}): |z| is too large to compute 1 - σ(z) exactly")
+    with mpmath.workdps(digits):
+        value = 1 / (1 + mpmath.exp(-mpmath.mpf(sympy.Float(z, digits)._mpf_)))
+        return sympy.Float(value, digits)
 
 
 def _scalar_relu(z):

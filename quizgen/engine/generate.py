@@ -25,6 +25,7 @@ from .template import TABLE_KINDS, AnswerSpec, Constraint, FixedText, Template, 
 from .tex import TexPrinter, default_symbol, has_conditional, value_tex
 from .values import (
     Value,
+    check_size,
     exact,
     format_number,
     is_array,
@@ -308,9 +309,10 @@ def _evaluate_variables(
                 env[variable.name] = value = variable.expression.evaluate(env)
                 if not _finite(value):
                     raise ArithmeticError(f"{variable.name} is not a finite real number (a division by zero?)")
+                check_size(value)
         except ExpressionError as error:
             raise VariantError(f"{where}: {error}") from None
-        except (ZeroDivisionError, ValueError, TypeError, IndexError, ArithmeticError) as error:
+        except (ZeroDivisionError, ValueError, TypeError, IndexError, ArithmeticError, AttributeError, RecursionError, MemoryError) as error:
             if given is not None:
                 raise VariantError(f"{where}: cannot be computed from these values ({error or type(error).__name__})") from None
             raise _Rejected(f"{variable.name} cannot be computed ({error or type(error).__name__})") from None
@@ -350,7 +352,10 @@ def _context(template: Template, env: dict[str, Value], only: Collection[str] | 
         elif isinstance(value, list):
             context[variable.name] = ", ".join(map(str, value))
         else:
-            context[variable.name] = value_tex(value, lambda v: format_number(v, decimals, sigfigs))
+            try:
+                context[variable.name] = value_tex(value, lambda v: format_number(v, decimals, sigfigs))
+            except ValueError as error:
+                raise VariantError(f"{template.id}: variables.{variable.name}: {error}") from None
     return context
 
 
@@ -361,7 +366,11 @@ def _make_answers(template: Template, env: dict[str, Value]) -> list[Answer]:
         problem = _check_shape(template, spec, value)
         if problem:
             raise VariantError(f"{template.id}: answers.{spec.name} {problem}")
-        answers.append(Answer(spec, value, _round(value, spec), _tolerance(value, spec)))
+        try:
+            rounded = _round(value, spec)
+        except ValueError as error:
+            raise VariantError(f"{template.id}: answers.{spec.name}: {error}") from None
+        answers.append(Answer(spec, value, rounded, _tolerance(value, spec)))
     return answers
 
 
@@ -383,7 +392,11 @@ def _make_mistakes(template: Template, env: dict[str, Value], answers: list[Answ
         if wrong_shape or isinstance(value, (str, list, bool)) or (not is_array(value) and not getattr(value, "is_real", False)):
             dropped.append((mistake.name, "has another shape than the answer"))
             continue
-        rounded = _round(value, answer.spec)
+        try:
+            rounded = _round(value, answer.spec)
+        except ValueError as error:
+            dropped.append((mistake.name, f"cannot be rounded as the answer is ({error})"))
+            continue
         if rounded == answer.rounded or within(value, answer.value, answer.tolerance):
             dropped.append((mistake.name, "equals the answer after rounding"))
             continue
@@ -499,12 +512,49 @@ def solve(template: Template, values: dict[str, Any], seed: int = 0) -> Variant:
 
 
 def _coerce(template: Template, name: str, value: Any) -> Value:
-    if isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(v, dict) for v in value)):
-        return value  # a word, or a network's layer list
+    if isinstance(value, str):
+        if not _draws_words(template, name):
+            raise QuizgenError(f"{template.id}: value of '{name}': '{shorten(value)}' is not a number")
+        return value  # a word of a choice of words
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return value  # a network's layer list
     try:
-        return exact(value)
-    except (TypeError, ValueError) as error:
-        raise QuizgenError(f"{template.id}: value of '{name}': {error}") from None
+        value = check_size(exact(value))
+    except (TypeError, ValueError, RecursionError) as error:
+        raise QuizgenError(f"{template.id}: value of '{name}': {shorten(str(error) or type(error).__name__, 200)}") from None
+    if is_array(value) and value.ndim > 2:
+        raise QuizgenError(f"{template.id}: value of '{name}': a list of lists of lists; a value is a number, a vector or a matrix")
+    shapes = _drawn_shapes(template.variable(name).fixed)
+    if shapes and _shape_of(value) not in shapes:
+        wanted = " or ".join(sorted("a number" if not s else (f"a vector of {s[0]}" if len(s) == 1 else f"a {s[0]}×{s[1]} matrix") for s in shapes))
+        raise QuizgenError(f"{template.id}: value of '{name}' must be {wanted}, like the values its draw makes")
+    return value
+
+
+def _shape_of(value: Any) -> tuple[int, ...]:
+    return tuple(value.shape) if is_array(value) else ()
+
+
+def _drawn_shapes(distribution: Any) -> set[tuple[int, ...]]:
+    """The shapes a draw that depends on no other variable can make (empty when that is not known before drawing)."""
+    if distribution is None:
+        return set()
+    if hasattr(distribution, "values"):
+        return {_shape_of(v) for v in distribution.values if not isinstance(v, str)}
+    shape = getattr(distribution, "shape", None)
+    return {tuple(shape)} if shape is not None else set()
+
+
+def _draws_words(template: Template, name: str) -> bool:
+    """Whether the draw of ``name`` may give a word (a choice of words), as far as can be known before drawing."""
+    distribution = template.variable(name).fixed
+    values = getattr(distribution, "values", None)
+    return values is None or any(isinstance(v, str) for v in values)
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """Text for an error message: a hostile 5,000-digit value is not repeated whole."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def generate(template: Template, count: int, seed: int, nice: bool = False, stats: DrawStats | None = None) -> Iterator[Variant]:

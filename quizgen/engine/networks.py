@@ -126,6 +126,8 @@ def cnn_rows(layers: Any, bias: int = 1, pool_weights: int = 0) -> list[Row]:
                 p_h = p_w = 0
             else:
                 p_h, p_w = _pair(number, "padding", padding, minimum=0)
+            if kind == "pool" and (2 * p_h > k_h or 2 * p_w > k_w):
+                raise ValueError(f"layer {number}: pooling padding {p_h}, {p_w} is more than half the {k_h} x {k_w} window (PyTorch's MaxPool2d refuses it: a window could hold only padding)")
             if k_h > height + 2 * p_h or k_w > width + 2 * p_w:
                 raise ValueError(f"layer {number}: a {k_h} x {k_w} window does not fit a {height} x {width} input with padding {p_h}, {p_w}")
             new_height = (height - k_h + 2 * p_h) // s_h + 1

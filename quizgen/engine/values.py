@@ -166,9 +166,15 @@ def round_value(value: Value, decimals: int | None = None, sigfigs: int | None =
             whole += 1
         return Decimal(sign * whole).scaleb(-decimals)
     quantum = Decimal(1).scaleb(-decimals)
+    number = to_decimal(value)
+    if not number.is_finite():
+        raise ValueError(f"{value} is not a finite number")
+    digits = number.adjusted() + 1 + decimals  # digits the rounded value shows
+    if digits > _EVALF_DIGITS:  # more than are known: the key would show noise
+        raise ValueError(f"{format(number, '.6E')} cannot be given to {decimals} decimals: it would show {digits} digits, {_EVALF_DIGITS} are known; round to significant figures")
     with localcontext() as context:
         context.prec = _EVALF_DIGITS + 10
-        return to_decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
+        return number.quantize(quantum, rounding=ROUND_HALF_UP)
 
 
 def format_decimal(number: Decimal) -> str:
@@ -248,9 +254,14 @@ DIGITS = 60
 _BITS = int(DIGITS * 3.33) + 16
 
 
+def _bits(x: Value) -> int:
+    """The working precision for x: DIGITS, or more when x carries more (1 - σ(z) far out does: see formulas.sigmoid)."""
+    return max(_BITS, int(getattr(x, "_prec", 0))) if isinstance(x, sympy.Float) else _BITS
+
+
 def _mpmath_value(x: Value):
     if isinstance(x, (sympy.Rational, sympy.Float)):
-        return x._to_mpmath(_BITS)
+        return x._to_mpmath(_bits(x))
     evaluated = sympy.N(x, DIGITS + 5)
     if not evaluated.is_Number:
         raise ValueError(f"{x} is not a real number")
@@ -263,7 +274,7 @@ def _numeric(name: str, compute, exact_rule=None):
             result = exact_rule(x)
             if result is not None:
                 return result
-        with mpmath.workprec(_BITS):
+        with mpmath.workprec(_bits(x)):
             result = compute(_mpmath_value(x))
         if isinstance(result, mpmath.mpc) or not mpmath.isfinite(result):
             raise ValueError(f"{name}({x}) is not a finite real number")
@@ -316,10 +327,42 @@ cos = _numeric("cos", mpmath.cos, _at_zero(1))
 tanh = _numeric("tanh", mpmath.tanh, _at_zero(0))
 
 
+# The largest exact number quizgen computes with: digits of a numerator or denominator. A
+# question's numbers have a handful; the bound keeps a hostile 10**10**10 from taking the
+# machine's memory, and every number printable (Python refuses to print ints of more than
+# 4,300 digits).
+MAX_DIGITS = 1000
+_MAX_BITS = int(MAX_DIGITS * 3.33) + 4
+
+
+def too_large(value: Value) -> bool:
+    """Whether an exact number (or any element of an array) has more than MAX_DIGITS digits."""
+    if isinstance(value, np.ndarray):
+        return any(too_large(item) for item in value.flat)
+    if isinstance(value, sympy.Rational):
+        return max(int(value.p).bit_length(), int(value.q).bit_length()) > _MAX_BITS
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value.bit_length() > _MAX_BITS
+    return False
+
+
+def check_size(value: Value) -> Value:
+    """The value, or a ValueError when it has more digits than any question needs."""
+    if too_large(value):
+        raise ValueError(f"a number with more than {MAX_DIGITS} digits")
+    return value
+
+
 def power(base: Value, exponent: Value) -> Value:
-    """base ** exponent, exact when the result is rational, else to DIGITS digits."""
+    """base ** exponent, exact when the result is rational, else to DIGITS digits; too large a result is a ValueError."""
     if is_array(base) or is_array(exponent):
         return base**exponent
+    if isinstance(exponent, sympy.Integer) and isinstance(base, sympy.Rational) and abs(base) != 1 and base != 0:
+        bits = max(int(base.p).bit_length(), int(base.q).bit_length() if base.q != 1 else 1)
+        if (bits - 1) * abs(int(exponent)) > _MAX_BITS:
+            raise ValueError(f"{base}**{exponent} has more than {MAX_DIGITS} digits")
+    elif isinstance(exponent, (sympy.Rational, sympy.Float)) and abs(exponent) > 10**6:
+        raise ValueError(f"the exponent {exponent} is too large")
     result = base**exponent
     if isinstance(result, sympy.Rational) or isinstance(result, sympy.Float):
         return result
