@@ -7,7 +7,10 @@ into one ``Error: ...`` line with exit code 2. No traceback reaches a user.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -25,6 +28,10 @@ from .errors import QuizgenError
 from .formats.records import dumps, variant_record
 from .formats.render import render_text
 from .outputs import atomic_writer, progress
+
+
+MAX_COUNT = 100_000  # variants per template in one command: more is no exam, and would fill a disk
+MAX_RECORDS = 500_000  # variants in one command, over all its templates
 
 
 class _Context:
@@ -66,6 +73,9 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except QuizgenError as error:
             raise _DomainError(str(error)) from None
+        except BrokenPipeError:  # the reader went away (quizgen list | head): not an error
+            _quiet_stdout()
+            raise SystemExit(0) from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -176,7 +186,7 @@ def _variants(templates: list[Template], count: int, seed: int, nice: bool) -> I
 @cli.command("generate")
 @click.argument("template_ids", nargs=-1)
 @click.option("--topic", help="Every template of this topic.")
-@click.option("--count", "-n", type=click.IntRange(min=1), default=1, show_default=True, help="Distinct variants per template.")
+@click.option("--count", "-n", type=click.IntRange(min=1, max=MAX_COUNT), default=1, show_default=True, help=f"Distinct variants per template (at most {MAX_COUNT:,}).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--nice", is_flag=True, help="Only 'nice' variants.")
 @click.option("--format", "output_format", type=click.Choice(["json", "jsonl", "text"]), default="json", show_default=True)
@@ -194,7 +204,11 @@ def generate_command(context: _Context, template_ids: tuple[str, ...], topic: st
     templates = _templates(context, template_ids, topic)
     seed = check_seed(seed)
     total = count * len(templates)
-    with atomic_writer(output) as stream, progress(total, "Generating") as bar:
+    if total > MAX_RECORDS:
+        raise QuizgenError(f"--count {count} for {len(templates)} templates makes {total:,} variants; at most {MAX_RECORDS:,} at once")
+    # Standard output is written only once the whole document is known: a template that runs
+    # out of distinct variants half-way leaves no truncated JSON before its error line.
+    with (atomic_writer(output) if output is not None else _buffered_stdout()) as stream, progress(total, "Generating") as bar:
         if output_format == "json":
             stream.write("[")
         for i, variant in enumerate(_variants(templates, count, seed, nice)):
@@ -209,6 +223,16 @@ def generate_command(context: _Context, template_ids: tuple[str, ...], topic: st
             bar.update(1)
         if output_format == "json":
             stream.write("\n]\n")
+
+
+@contextlib.contextmanager
+def _buffered_stdout() -> Iterator[Any]:
+    """A text stream that reaches standard output only when the block ends without an error."""
+    import io
+
+    buffer = io.StringIO()
+    yield buffer
+    sys.stdout.write(buffer.getvalue())
 
 
 def _indent(text: str) -> str:
@@ -571,8 +595,54 @@ def exam_build_command(context: _Context, spec_path: Path, out: Path, versions: 
 
 
 def main() -> None:
-    """Entry point of the console script."""
+    """Entry point of the console script.
+
+    SIGTERM is turned into the same KeyboardInterrupt as Ctrl-C, so that every ``finally``
+    runs (temporary files removed, workers stopped) and the command ends with one line and
+    exit code 130 instead of a traceback. A closed pipe (``quizgen list | head``) ends the
+    command quietly, with exit code 0.
+    """
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
-        cli()
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        _interrupted()
+    except KeyboardInterrupt:
+        _interrupted()
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
     except BrokenPipeError:
+        _quiet_stdout()
         sys.exit(0)
+    except OSError as error:
+        if error.errno == errno.EPIPE:
+            _quiet_stdout()
+            sys.exit(0)
+        click.echo(f"Error: {error.strerror or error}{f': {error.filename}' if error.filename else ''}", err=True)
+        sys.exit(2)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _interrupted() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second signal while cleaning up changes nothing
+    click.echo("\nInterrupted: nothing half-written was left behind.", err=True)
+    sys.exit(130)
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so Python's flush at exit does not report the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

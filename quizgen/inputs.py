@@ -24,7 +24,7 @@ def check_regular_file(path: Path, what: str = "file", allow_symlink: bool = Tru
     try:
         status = os.lstat(path)
     except FileNotFoundError:
-        raise QuizgenError(f"{path}: no such {what}") from None
+        raise QuizgenError(f"{path}: no such file") from None
     except OSError as error:
         raise QuizgenError(f"{path}: cannot read the {what} ({error.strerror or error})") from None
     if stat.S_ISLNK(status.st_mode):

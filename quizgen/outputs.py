@@ -18,12 +18,22 @@ def _replacing(path: Path, binary: bool) -> Iterator[IO]:
         from .errors import QuizgenError
 
         raise QuizgenError(f"{path}: folder {directory} does not exist")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as error:
+        from .errors import QuizgenError
+
+        raise QuizgenError(f"{path}: cannot write there ({error.strerror or error})") from None
     try:
         with (os.fdopen(handle, "wb") if binary else os.fdopen(handle, "w", encoding="utf-8", newline="\n")) as stream:
             yield stream
         _share(temporary)
-        os.replace(temporary, path)
+        try:
+            os.replace(temporary, path)
+        except IsADirectoryError:
+            from .errors import QuizgenError
+
+            raise QuizgenError(f"{path}: is a folder") from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)

@@ -313,11 +313,11 @@ def test_generate_output_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
 
 
-def test_generate_impossible_count_fails_midway_on_stdout(small_bank):
-    """Without -o, records already streamed before the failure (so the -o test below is meaningful)."""
+def test_generate_impossible_count_writes_nothing_to_stdout(small_bank):
+    """Without -o, nothing reaches standard output until the whole document is known: no truncated JSON before the error."""
     result = run("--bank", str(small_bank), "generate", "cnn.pool_output", "-n", "100")
     assert result.exit_code == 2, result.output
-    assert result.stdout.count('"schema"') == 4
+    assert result.stdout == ""
     assert result.stderr.strip() == "Error: cnn.pool_output: can make only 4 distinct variants; asked for 100"
 
 

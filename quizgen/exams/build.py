@@ -10,6 +10,10 @@ the small manifest entries, in roster order, never the PDFs. Every file is writt
 atomically by whoever makes it, after it is checked. The combined print-ready PDFs are
 assembled from the written files at the end (pikepdf), each paper padded to an even page
 count so that double-sided printing starts every paper on a new sheet.
+
+Everything is built in a hidden folder beside ``--out`` and moved into it only once the
+whole build has succeeded, the manifest last: a failed or interrupted build (an error,
+Ctrl-C, SIGTERM) leaves ``--out`` as it was, and no temporary files.
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ import io
 import json
 import multiprocessing
 import os
+import shutil
+import signal
 import sys
+import tempfile
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,7 +117,6 @@ def build_exam(
 ) -> dict[str, Any]:
     """Write every paper of ``papers`` (or of the ``part`` = (K, N) slice) and return the manifest written."""
     from .latex import pdflatex
-    from .papers import typst_started
 
     seed = spec.seed if seed is None else seed
     if latex_pdf:
@@ -121,7 +127,42 @@ def build_exam(
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise QuizgenError(f"--out {out}: exists and is not a folder")
-    (out / "latex").mkdir(parents=True, exist_ok=True)
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent if str(out.parent) else "."))
+    except OSError as error:
+        raise QuizgenError(f"--out {out}: cannot write there ({error.strerror or error})") from None
+    try:
+        manifest = _build_into(staging, spec, bank, papers, selected, seed, mode, part, latex_pdf, workers, progress)
+        _move_into(staging, out, last=f"manifest{_suffix(part)}.json")
+    except BaseException:
+        if created:
+            shutil.rmtree(out, ignore_errors=True)  # the folder this build made holds nothing finished
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    save_conversions()  # the next build starts with this one's formula shapes
+    return manifest
+
+
+def _move_into(staging: Path, out: Path, last: str) -> None:
+    """Every file built in ``staging`` into ``out`` (replacing older ones), the manifest last: --out never looks finished early."""
+    files = sorted(p for p in staging.rglob("*") if p.is_file() and p.name != last)
+    for path in files + [staging / last]:
+        target = out / path.relative_to(staging)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+
+
+def _build_into(
+    out: Path, spec: ExamSpec, bank: Bank, papers: list[PaperKey], selected: list[PaperKey], seed: int, mode: str,
+    part: tuple[int, int] | None, latex_pdf: bool, workers: int | None, progress: Callable[[int], Any] | None,
+) -> dict[str, Any]:
+    """The whole build, written into ``out`` (a staging folder): PDFs, LaTeX, combined PDFs, then the manifest."""
+    from .papers import typst_started
+
+    (out / "latex").mkdir()
 
     count = min(workers or os.cpu_count() or 1, 2 * len(selected))  # a paper and its key typeset side by side
     method = "fork" if sys.platform.startswith("linux") else "spawn"
@@ -169,7 +210,6 @@ def build_exam(
     finally:
         if pool:
             pool.join()
-    save_conversions()  # the next build starts with this one's formula shapes
     return manifest
 
 
@@ -234,7 +274,13 @@ def _wait(result: Any, what: str) -> Any:
 
 
 def _warm_up() -> None:
-    """A worker imports what it uses while this process makes the first questions."""
+    """A worker imports what it uses while this process makes the first questions.
+
+    Ctrl-C reaches every process of the terminal's group: the workers leave it to this
+    process, which stops them (terminate: SIGTERM, which ends a worker at once, quietly).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     import pikepdf  # noqa: F401
     import typst  # noqa: F401
 

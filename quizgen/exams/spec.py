@@ -29,6 +29,7 @@ from ..engine.bank import Bank
 from ..engine.generate import check_seed, generate
 from ..errors import QuizgenError
 from ..formats.records import variant_record
+from ..inputs import read_text
 
 MANIFEST_SCHEMA = "quizgen.exam-manifest/1"
 PAPER_SEED_BITS = 40  # 8 characters of base 32 in a variant code; 2^40 makes two students' seeds practically never equal
@@ -111,14 +112,13 @@ def load_spec(path: Path, bank: Bank) -> ExamSpec:
     """Read and check an exam spec; the first problem raises a SpecError naming the field."""
     path = Path(path)
     source = str(path)
+    text = read_text(path, "exam spec")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise QuizgenError(f"{source}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise QuizgenError(f"{source}: cannot read ({error})") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise SpecError(source, "", f"not valid TOML ({error})") from None
+    except RecursionError:
+        raise SpecError(source, "", "not valid TOML (nested too deeply)") from None
     check = _Checker(source)
     check.fields(data, "", _TOP_FIELDS, _REQUIRED_TOP)
     title = check.text(data["title"], "title")
@@ -323,19 +323,18 @@ def load_roster(path: Path) -> list[PaperKey]:
     """Students from a CSV with a header: an 'id' column (names the files) and optionally 'name'."""
     path = Path(path)
     source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise QuizgenError(f"{source}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise QuizgenError(f"{source}: cannot read ({error})") from None
+    text = read_text(path, "roster")
     reader = csv.DictReader(text.splitlines())
-    columns = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
+    try:
+        columns = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
+    except csv.Error as error:
+        raise SpecError(source, "header", f"is not CSV ({error})") from None
     if "id" not in columns:
         raise SpecError(source, "header", f"needs an 'id' column (has: {', '.join(columns) or 'nothing'})")
     students: list[PaperKey] = []
     seen: dict[str, int] = {}
-    for row_number, row in enumerate(reader, start=2):
+    folded: dict[str, tuple[str, int]] = {}  # ids as a case-insensitive file system sees them
+    for row_number, row in _rows(reader, source):
         student_id = (row.get(columns["id"]) or "").strip()
         name = (row.get(columns["name"]) or "").strip() if "name" in columns else ""
         if not student_id and not name:
@@ -344,11 +343,35 @@ def load_roster(path: Path) -> list[PaperKey]:
             raise SpecError(source, f"row {row_number}.id", f"{student_id!r} must be 1-64 letters, digits, '.', '_' or '-' (it names the student's files)")
         if student_id in seen:
             raise SpecError(source, f"row {row_number}.id", f"'{student_id}' is also on row {seen[student_id]}")
+        twin = folded.get(student_id.casefold())
+        if twin:
+            raise SpecError(source, f"row {row_number}.id", f"'{student_id}' and '{twin[0]}' (row {twin[1]}) differ only in case: their files would be one file on macOS and Windows")
+        if len(name) > MAX_NAME:
+            raise SpecError(source, f"row {row_number}.name", f"has {len(name)} characters; a name may have at most {MAX_NAME}")
         seen[student_id] = row_number
+        folded[student_id.casefold()] = (student_id, row_number)
         students.append(PaperKey("student", student_id, name or None))
+        if len(students) > MAX_STUDENTS:
+            raise SpecError(source, f"row {row_number}", f"more than {MAX_STUDENTS} students: split the course with --shard and several rosters")
     if not students:
         raise SpecError(source, "", "has no students")
     return students
+
+
+MAX_NAME = 200  # characters of a student's name on a paper
+MAX_STUDENTS = 20_000
+
+
+def _rows(reader: csv.DictReader, source: str):
+    """(row number, row) of a roster; a line the csv module cannot read (a field over its 128 kB limit) names its row."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise SpecError(source, f"row {reader.line_num + 1}", f"cannot be read as CSV ({error})") from None
+        yield reader.line_num, row
 
 
 def paper_seed(seed: int, paper: PaperKey) -> int:
