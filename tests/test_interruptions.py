@@ -120,3 +120,25 @@ def test_a_roster_that_cannot_be_used_is_one_line_and_builds_nothing(roster, mes
 def test_an_output_nowhere_writable_is_one_line(target, message, tmp_path):
     result = subprocess.run([sys.executable, "-m", "quizgen", "generate", "cnn.conv_params", "-o", target], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+
+
+def test_the_same_inputs_give_the_same_bytes_from_any_folder_time_zone_and_language(tmp_path):
+    """Byte-identical papers, keys, LaTeX, manifest, Moodle XML and JSON under another working directory, TZ and LANG."""
+    bank = make_small_bank(tmp_path / "bank")
+    (tmp_path / "quiz.toml").write_text(SPEC, encoding="utf-8")
+    outputs = {}
+    for run, (cwd, extra) in enumerate([(tmp_path, {"TZ": "UTC", "LANG": "C.UTF-8"}),
+                                        (tmp_path / "bank", {"TZ": "Pacific/Kiritimati", "LANG": "tr_TR.UTF-8", "LC_ALL": "tr_TR.UTF-8"})]):
+        env = {**os.environ, **extra}
+        out = tmp_path / f"out{run}"
+        build = subprocess.run([sys.executable, "-m", "quizgen", "--bank", str(bank), "exam", "build", str(tmp_path / "quiz.toml"), "--out", str(out), "--versions", "2", "--moodle", "2"],
+                               cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+        assert build.returncode == 0, build.stderr
+        generated = subprocess.run([sys.executable, "-m", "quizgen", "--bank", str(bank), "generate", "--topic", "cnn", "-n", "3", "--seed", "5"],
+                                   cwd=cwd, env=env, capture_output=True, timeout=120)
+        assert generated.returncode == 0
+        outputs[run] = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+        outputs[run]["generate.json"] = generated.stdout
+    assert outputs[0].keys() == outputs[1].keys() and len(outputs[0]) > 10
+    for name in outputs[0]:
+        assert outputs[0][name] == outputs[1][name], name

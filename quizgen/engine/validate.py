@@ -44,14 +44,22 @@ def _show(value: Any) -> str:
 def stress(template: Template, variants: int, seed: int) -> list[str]:
     """Draw variants (with their worked steps) and report the first failure, if any."""
     count = min(variants, template.min_variants)
-    try:
-        for variant in generate(template, count, seed):
+    drawn = generate(template, count, seed)
+    while True:
+        try:
+            variant = next(drawn)
+        except StopIteration:
+            return []
+        except QuizgenError as error:
+            return [f"{template.source}: {error}"]
+        except (ExpressionError, ArithmeticError, ValueError, TypeError, IndexError, KeyError, AttributeError, RecursionError) as error:
+            return [f"{template.source}: variables: drawing a variant failed ({type(error).__name__}: {str(error)[:200]})"]
+        try:
             variant.steps()
-    except QuizgenError as error:
-        return [f"{template.source}: {error}"]
-    except (ExpressionError, ArithmeticError, ValueError, TypeError, IndexError, KeyError) as error:
-        return [f"{template.source}: drawing variants failed: {type(error).__name__}: {error}"]
-    return []
+        except QuizgenError as error:
+            return [f"{template.source}: {error}"]
+        except (ExpressionError, ArithmeticError, ValueError, TypeError, IndexError, KeyError, AttributeError, RecursionError) as error:
+            return [f"{template.source}: variables (the worked steps of variant {variant.code}): {type(error).__name__}: {str(error)[:200]}"]
 
 
 def validate_bank(bank: Bank, variants: int, seed: int, progress: Callable[[], None] = lambda: None) -> list[str]:

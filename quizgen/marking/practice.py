@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator
 from ..engine.generate import Variant, answer_shape, generate, matching_columns
 from ..engine.template import Template
 from ..errors import QuizgenError
+from ..inputs import read_text
 from ..formats.plain import tex_to_plain
 from ..formats.records import variant_record
 from ..formats.render import render_text
@@ -33,6 +34,7 @@ from .mark import (
 from .responses import ResponseError
 
 PROGRESS_SCHEMA = "quizgen.progress/1"
+MAX_COUNT = 10_000_000  # sessions, questions or mistakes a progress file may count: a lifetime of practice
 POOL = 200  # variants one template may offer in a session (it stops earlier when a template has fewer)
 
 QUIT = {"quit", "q", "exit", ":q"}
@@ -72,17 +74,19 @@ class Progress:
     @classmethod
     def load(cls, path: Path | None) -> "Progress":
         """The record in ``path`` (a missing file is a fresh start); a damaged one is refused, never overwritten."""
-        if path is None or not Path(path).exists():
+        if path is None or not (Path(path).exists() or Path(path).is_symlink()):
             return cls(path)
+        text = read_text(Path(path), "progress file")
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise QuizgenError(f"{path}: not a readable progress file ({error}); move it away to start afresh") from None
+            data = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as error:
+            reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+            raise QuizgenError(f"{path}: not a readable progress file ({reason}); move it away to start afresh") from None
         if not isinstance(data, dict) or data.get("schema") != PROGRESS_SCHEMA:
             raise QuizgenError(f"{path}: field 'schema' must be '{PROGRESS_SCHEMA}' (is this a quizgen progress file?)")
         sessions = data.get("sessions")
-        if not isinstance(sessions, int) or isinstance(sessions, bool) or sessions < 0:
-            raise QuizgenError(f"{path}: field 'sessions' must be a whole number ≥ 0, not {sessions!r}")
+        if not isinstance(sessions, int) or isinstance(sessions, bool) or not 0 <= sessions <= MAX_COUNT:
+            raise QuizgenError(f"{path}: field 'sessions' must be a whole number from 0 to {MAX_COUNT:,}, not {str(sessions)[:40]!r}")
         progress = cls(path, sessions)
         for group in ("topics", "templates"):
             entries = data.get(group, {})
@@ -91,8 +95,8 @@ class Progress:
             for name, entry in entries.items():
                 getattr(progress, group)[name] = _tally(path, f"{group}.{name}", entry)
         mistakes = data.get("mistakes", {})
-        if not isinstance(mistakes, dict) or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in mistakes.values()):
-            raise QuizgenError(f"{path}: field 'mistakes' must map names to whole numbers ≥ 0")
+        if not isinstance(mistakes, dict) or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_COUNT for v in mistakes.values()):
+            raise QuizgenError(f"{path}: field 'mistakes' must map names to whole numbers from 0 to {MAX_COUNT:,}")
         progress.mistakes = dict(mistakes)
         return progress
 
@@ -134,9 +138,9 @@ def _tally(path: Path, where: str, entry: object) -> Tally:
     if not isinstance(entry, dict):
         raise QuizgenError(f"{path}: field '{where}' must be an object with 'asked' and 'right'")
     asked, right = entry.get("asked"), entry.get("right")
-    counts_ok = all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in (asked, right))
+    counts_ok = all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= MAX_COUNT for n in (asked, right))
     if not counts_ok or right > asked:  # type: ignore[operator]
-        raise QuizgenError(f"{path}: field '{where}': 'asked' and 'right' must be whole numbers with 0 ≤ right ≤ asked")
+        raise QuizgenError(f"{path}: field '{where}': 'asked' and 'right' must be whole numbers with 0 ≤ right ≤ asked ≤ {MAX_COUNT:,}")
     return Tally(asked, right)  # type: ignore[arg-type]
 
 
