@@ -13,11 +13,13 @@ output is reproducible too.
 from __future__ import annotations
 
 import datetime
+import itertools
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,9 @@ _MATH_CHARACTERS = {
 def _encoder():
     from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
 
+    import logging
+
+    logging.getLogger("pylatexenc").setLevel(logging.ERROR)  # an unknown character becomes '?' here, said in the docs, not logged
     rules = [UnicodeToLatexConversionRule(rule_type=RULE_DICT, rule={ord(c): tex for c, tex in _MATH_CHARACTERS.items()}), "defaults"]
     return (
         UnicodeToLatexEncoder(conversion_rules=rules, replacement_latex_protection="braces-after-macro", unknown_char_policy="replace"),
@@ -57,9 +62,38 @@ _PLAIN = re.compile(r"^[A-Za-z0-9 .,;:!?()'/+=*@<>|-]*$")
 
 @lru_cache(maxsize=16384)
 def escape(text: Any) -> str:
-    """Plain text as LaTeX: special characters escaped, non-ASCII characters as LaTeX macros."""
+    """Plain text as LaTeX: special characters escaped, non-ASCII characters as LaTeX macros.
+
+    pdflatex's fonts (OT1 Computer Modern) compose the Latin letters with accents, and a
+    few more (ß, æ, ø, ł); a character of any other script (Arabic, Hebrew, Chinese,
+    Devanagari, an emoji) is written '?': it would stop pdflatex, or vanish. The Typst PDFs
+    show most of these scripts (docs/exam.md says which).
+    """
     text = str(text)
-    return text if _PLAIN.match(text) else _encoder()[0].unicode_to_latex(text)
+    if _PLAIN.match(text):
+        return text
+    out = []
+    for ascii_run, run in itertools.groupby(text, key=str.isascii):
+        chunk = "".join(run)
+        out.append(_encoder()[0].unicode_to_latex(chunk) if ascii_run else "".join(_latex_character(c) for c in chunk))
+    return "".join(out)
+
+
+# What a non-ASCII character may become: an accent macro on a letter, a letter macro the
+# OT1 fonts have, a dash or quote, or math. Anything else pylatexenc writes (\DH, \k{a},
+# \textcyrillic...) is not in the fonts pdflatex uses here.
+_OT1 = re.compile(
+    r"^(?:(?:\\['`^\"~=.uvHcdbr]\s*\{?)+\\?[A-Za-z]\}*(?:\{\})?|\{?\\(?:ss|ae|AE|oe|OE|o|O|aa|AA|l|L|i|j)\}?(?:\{\})?|---|--|``|''|`|'"
+    r"|\\ensuremath\{[^{}]*\}|\\textperiodcentered\{\}|\\S(?:\{\})?|\\P(?:\{\})?)$"
+)
+
+
+@lru_cache(maxsize=4096)
+def _latex_character(character: str) -> str:
+    if unicodedata.category(character) == "Mn":
+        return ""  # a combining mark whose letter pylatexenc could not compose: the letter stays, plain
+    encoded = _encoder()[0].unicode_to_latex(character)
+    return encoded if encoded != character and _OT1.match(encoded.strip()) else "?"
 
 
 @lru_cache(maxsize=16384)
