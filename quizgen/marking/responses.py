@@ -42,14 +42,19 @@ def _number(text: str) -> Fraction:
         return numerator
     denominator = _decimal(bottom)
     if denominator == 0:
-        raise ResponseError(f"'{text}' divides by zero")
+        raise ResponseError(f"'{_flat(text)}' divides by zero")
     return numerator / denominator
+
+
+def _flat(text: str) -> str:
+    """Text quoted in a hint, on one line: each run of white space one space (the page's JavaScript does the same)."""
+    return re.sub(f"[{_SPACE}]+", " ", text)
 
 
 def _decimal(text: str) -> Fraction:
     mantissa, _, exponent = text.lower().partition("e")
     if exponent and abs(int(exponent)) > MAX_EXPONENT:
-        raise ResponseError(f"'{text}' is too large or too small; write it as a plain decimal")
+        raise ResponseError(f"'{_flat(text)}' is too large or too small; write it as a plain decimal")
     return Fraction(mantissa) * Fraction(10) ** int(exponent or 0)
 
 
@@ -60,7 +65,7 @@ def _tokens(text: str) -> list[tuple[str, object]]:
         match = _TOKEN.match(text, position)
         if match is None:
             rest = text[position:].strip()
-            shown = rest[:12] + ("..." if len(rest) > 12 else "")
+            shown = _flat(rest[:12]) + ("..." if len(rest) > 12 else "")
             raise ResponseError(f"cannot read '{shown}': type numbers such as 0.25, 1/4 or 2.5e-1")
         if match.group("number") is not None:
             tokens.append(("number", _number(match.group("number"))))

@@ -51,7 +51,7 @@
     if (!m || (m[2] === "" && !m[3])) throw new ResponseError("cannot read '" + text + "'");
     var fraction = m[3] || "";
     if (m[4] !== undefined && limitExponent && Math.abs(parseInt(m[4], 10)) > MAX_EXPONENT) {
-      throw new ResponseError("'" + text + "' is too large or too small; write it as a plain decimal");
+      throw new ResponseError("'" + flat(text) + "' is too large or too small; write it as a plain decimal");
     }
     var exponent = (m[4] === undefined ? 0 : parseInt(m[4], 10)) - fraction.length;
     var n = BigInt((m[2] || "0") + fraction);
@@ -64,7 +64,7 @@
     var top = decimal(parts[0], limitExponent);
     if (parts.length === 1) return top;
     var bottom = decimal(parts[1], limitExponent);
-    if (bottom.n === 0n) throw new ResponseError("'" + text + "' divides by zero");
+    if (bottom.n === 0n) throw new ResponseError("'" + flat(text) + "' divides by zero");
     return rational(top.n * bottom.d, top.d * bottom.n);
   }
 
@@ -133,6 +133,11 @@
 
   // ---- reading what the student typed ----------------------------------------
 
+  // Text quoted in a hint, on one line, as responses.py writes it.
+  function flat(text) {
+    return text.replace(/[ \t\r\n\f\v]+/g, " ");
+  }
+
   function tokens(text) {
     var found = [];
     var position = 0;
@@ -141,7 +146,7 @@
       var m = TOKEN.exec(text);
       if (m === null) {
         var rest = text.slice(position).replace(/^[ \t\r\n\f\v]+|[ \t\r\n\f\v]+$/g, "");
-        var shown = rest.slice(0, 12) + (rest.length > 12 ? "..." : "");
+        var shown = flat(rest.slice(0, 12)) + (rest.length > 12 ? "..." : "");
         throw new ResponseError("cannot read '" + shown + "': type numbers such as 0.25, 1/4 or 2.5e-1");
       }
       found.push(m[1] !== undefined ? { kind: "number", value: literal(m[1], true) } : { kind: m[2] });
