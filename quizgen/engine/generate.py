@@ -66,6 +66,8 @@ def variant_code(template_id: str, seed: int, index: int, nice: bool = False) ->
 def parse_code(template_id: str, code: str) -> tuple[int, int, bool]:
     """(seed, index, nice) from a variant code; refuses a code of another template or a typo."""
     text = code.strip().upper().replace("O", "0").replace("I", "1").replace("L", "1")
+    if len(text) > 30:  # a code is a dozen characters; a longer one is no code (and may be a huge number)
+        raise QuizgenError(f"variant code '{shorten(code, 30)}' is too long to be a variant code (e.g. 1ZA-7Q)")
     if text.count("-") != 1:
         raise QuizgenError(f"variant code '{code}' is not of the form SEED-INDEX (e.g. 1ZA-7Q)")
     seed_part, rest = text.split("-")
