@@ -270,3 +270,33 @@ def test_names_in_other_scripts_build_on_both_outputs(tmp_path):
     source = (tmp_path / "out" / "latex" / "paper-de.tex").read_text(encoding="utf-8")
     assert r'J\"urgen Gro\ss{}' in source
     assert "????" in (tmp_path / "out" / "latex" / "paper-ar.tex").read_text(encoding="utf-8")
+
+
+EMPTY_ROOT = """\
+id: evil.root
+title: Empty root
+topic: evil
+section: 1
+difficulty: 1
+kind: numerical
+variables:
+  - {name: a, draw: "int(min_value=2, max_value=90)"}
+  - {name: b, value: a + 1}
+text: 'What is $\\sqrt{}$ plus {@a@}?'
+answers:
+  - {name: b, kind: integer, label: answer}
+"""
+
+
+def test_math_typst_refuses_is_named_by_file_and_field_in_validate_and_in_a_build(tmp_path):
+    (tmp_path / "bank" / "evil").mkdir(parents=True)
+    (tmp_path / "bank" / "evil" / "root.yaml").write_text(EMPTY_ROOT, encoding="utf-8")
+    (tmp_path / "q.toml").write_text('title = "Q"\ncourse = "C"\ndate = 2026-01-01\nduration = 10\n[[sections]]\ntemplate = "evil.root"\npoints = 1\n')
+    run = lambda *a: subprocess.run([sys.executable, "-m", "quizgen", "--bank", "bank", *a], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    validated = run("validate", "bank")
+    assert validated.returncode == 2
+    assert "Problem: bank/evil/root.yaml: text: Typst cannot typeset the math '\\sqrt{}' (sqrt()): missing argument" in validated.stderr
+    built = run("exam", "build", "q.toml", "--out", "out")
+    assert built.returncode == 2 and built.stderr.count("\n") == 1, built.stderr
+    assert "Version A, paper: Typst cannot typeset it" in built.stderr and "in bank/evil/root.yaml: text: the math '\\sqrt{}'" in built.stderr
+    assert not (tmp_path / "out").exists()

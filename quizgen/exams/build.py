@@ -250,7 +250,10 @@ class _Batch:
         while len(self.latex_pdfs) > 2 * AHEAD:
             self.latex_pdfs.popleft().get()
         entry = manifest_entry(document, names)
-        entry["pages"] = {mode: _wait(pending[mode], describe(document, mode)) for mode in ("paper", "key")}
+        try:
+            entry["pages"] = {mode: _wait(pending[mode], describe(document, mode)) for mode in ("paper", "key")}
+        except QuizgenError as error:
+            raise QuizgenError(f"{error}{_culprit(self.bank, document)}") from None
         entry["heading"] = document["paper"]["heading"]
         self.entries.append(entry)
         if self.progress:
@@ -263,6 +266,23 @@ class _Batch:
         while self.latex_pdfs:
             self.latex_pdfs.popleft().get()
         return self.entries
+
+
+def _culprit(bank: Bank, document: dict[str, Any]) -> str:
+    """Which template and field of a paper Typst could not typeset (' — in <file>: <field>: ...'), if one can be found."""
+    from ..engine.generate import make_variant, parse_code
+    from ..formats.records import variant_record
+    from .check import math_snippets, untypesettable
+    from .texmath import tex_to_typst
+
+    for question in document["questions"]:
+        template = bank.get(question["template"])
+        variant = make_variant(template, *parse_code(template.id, question["code"]))
+        snippets = {tex_to_typst(tex): (field, tex) for field, tex in math_snippets(variant_record(variant))}
+        for code in untypesettable(list(snippets)):
+            field, tex = snippets[code]
+            return f" — in {template.source}: {field}: the math '{tex}'"
+    return ""
 
 
 def _wait(result: Any, what: str) -> Any:
