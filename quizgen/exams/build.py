@@ -166,11 +166,16 @@ def _build_into(
 
     count = min(workers or os.cpu_count() or 1, 2 * len(selected))  # a paper and its key typeset side by side
     method = "fork" if sys.platform.startswith("linux") else "spawn"
-    if count > 1 and typst_started():  # Typst's threads would not survive a fork of this process
-        count, method = (1, method) if len(selected) < SMALL_BATCH else (count, "spawn")
+    # Typst runs in workers, which the build can kill when a document takes too long. Only
+    # where a worker would cost more than the papers themselves does this process typeset:
+    # a small batch once Typst runs here (its threads would not survive a fork, and a spawned
+    # worker takes a second to start), or one worker where workers must be spawned.
+    in_process = (typst_started() and len(selected) < SMALL_BATCH) or (count == 1 and method == "spawn")
+    if typst_started() and not in_process:
+        method = "spawn"
     suffix = _suffix(part)
     combined = {"all_papers": f"all-papers{suffix}.pdf", "all_keys": f"all-keys{suffix}.pdf"}
-    pool = multiprocessing.get_context(method).Pool(count, initializer=_warm_up) if count > 1 else None
+    pool = None if in_process else multiprocessing.get_context(method).Pool(count, initializer=_warm_up)
     try:
         batch = _Batch(spec, bank, seed, out, latex_pdf, pool or _InProcess(), progress)
         for paper in selected:
