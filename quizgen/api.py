@@ -287,13 +287,14 @@ def build_exam(
     spec: str | Path, out: str | Path, *, versions: int | None = None, roster: str | Path | None = None,
     seed: int | None = None, shard: tuple[int, int] | None = None, latex_pdf: bool = False, jobs: int | None = None,
     moodle: int | None = None, bank: Bank | str | Path | None = None, progress: Progress | None = None,
-    on_start: Callable[[int], Any] | None = None,
+    on_start: Callable[[int], Any] | None = None, sheets: bool = False,
 ) -> dict[str, Any]:
     """Papers and answer keys (PDF via Typst, LaTeX sources) and ``manifest.json`` in ``out``.
 
     ``versions`` (A, B, ...) or ``roster`` (a CSV with an ``id`` column: one paper per
     student) override the spec's; ``shard=(K, N)`` builds the K-th of N slices;
-    ``moodle=N`` also writes ``moodle.xml`` with N variants per template. Returns the
+    ``moodle=N`` also writes ``moodle.xml`` with N variants per template; ``sheets=True`` prints
+    answer sheets a scanner can read (corner marks, a QR code per page, digit grids). Returns the
     manifest: seed, bank fingerprint, and every paper's variant codes and answers.
     ``on_start`` hears how many papers will be built before the first one is (a progress bar's
     length); ``progress`` hears each paper finished. An error leaves no manifest.
@@ -309,7 +310,7 @@ def build_exam(
     mode, papers = papers_for(exam, versions, Path(roster) if roster is not None else None)
     seed = check_seed(seed if seed is not None else exam.seed)
     _started(on_start, len(slice_of(papers, *shard) if shard else papers))
-    manifest = build(exam, loaded, papers, Path(out), seed, mode, shard, latex_pdf, jobs, progress=progress)
+    manifest = build(exam, loaded, papers, Path(out), seed, mode, shard, latex_pdf, jobs, progress=progress, sheets=sheets)
     if moodle is not None:
         export_moodle(exam=spec, variants=moodle, seed=seed, allow_fewer=True, output=Path(out) / "moodle.xml", bank=loaded)
     return manifest

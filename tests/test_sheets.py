@@ -102,3 +102,39 @@ def test_a_page_code_is_a_qr_code_that_opencv_reads_back():
     text, _, _ = cv2.QRCodeDetector().detectAndDecode(picture)
     assert PageCode.parse(text) == code
     assert code.qr_svg().startswith("<svg")
+
+
+def test_an_exam_built_with_sheets_has_marks_and_a_readable_code_on_every_page(tmp_path):
+    """Every page of a paper: its QR code, cropped from the corner the marks bound, reads back as this build, paper and page."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    cv2 = pytest.importorskip("cv2")
+    if not shutil.which("pdftoppm"):
+        pytest.skip("needs poppler's pdftoppm")
+    from exam_support import ROSTER, SPEC, make_small_bank
+
+    bank = make_small_bank(tmp_path / "bank")
+    (tmp_path / "quiz.toml").write_text(SPEC, encoding="utf-8")
+    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    built = subprocess.run([sys.executable, "-m", "quizgen", "--bank", str(bank), "exam", "build", "quiz.toml", "--roster", "roster.csv", "--out", "out", "--sheets"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    check = manifest["sheets"]["check"]
+    for paper in manifest["papers"]:
+        subprocess.run(["pdftoppm", "-r", "150", "-gray", "-png", str(tmp_path / "out" / paper["files"]["paper"]), str(tmp_path / paper["key"])], check=True)
+        pages = sorted(tmp_path.glob(f"{paper['key']}-*.png"))
+        assert len(pages) == paper["pages"]["paper"]
+        for number, page in enumerate(pages, start=1):
+            image = cv2.imread(str(page), cv2.IMREAD_GRAYSCALE)
+            height, width = image.shape
+            mm = width / 210
+            assert image[int(6 * mm) : int(9 * mm), int(6 * mm) : int(9 * mm)].mean() < 60  # the top-left corner mark
+            crop = image[0 : int(32 * mm), width - int(40 * mm) : width - int(11 * mm)]
+            text, _, _ = cv2.QRCodeDetector().detectAndDecode(crop)
+            assert PageCode.parse(text) == PageCode(check, paper["key"], number), (paper["key"], number, text)
+    key_text = subprocess.run(["pdftotext", str(tmp_path / "out" / manifest["papers"][0]["files"]["key"]), "-"], capture_output=True, text=True).stdout
+    assert "On the answer sheet" in key_text

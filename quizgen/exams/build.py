@@ -53,6 +53,7 @@ class _Typeset:
     target: Path
     what: str  # names the document in errors
     day: datetime.date | None
+    sheet: dict[str, str] | None = None  # an answer sheet's page-code parts: each page gets its QR code
 
 
 class _Finished:
@@ -114,6 +115,7 @@ def build_exam(
     latex_pdf: bool = False,
     workers: int | None = None,
     progress: Callable[[int], Any] | None = None,
+    sheets: bool = False,
 ) -> dict[str, Any]:
     """Write every paper of ``papers`` (or of the ``part`` = (K, N) slice) and return the manifest written."""
     from .latex import pdflatex
@@ -134,7 +136,7 @@ def build_exam(
     except OSError as error:
         raise QuizgenError(f"--out {out}: cannot write there ({error.strerror or error})") from None
     try:
-        manifest = _build_into(staging, spec, bank, papers, selected, seed, mode, part, latex_pdf, workers, progress)
+        manifest = _build_into(staging, spec, bank, papers, selected, seed, mode, part, latex_pdf, workers, progress, sheets)
         _move_into(staging, out, last=f"manifest{_suffix(part)}.json")
     except BaseException:
         if created:
@@ -157,7 +159,7 @@ def _move_into(staging: Path, out: Path, last: str) -> None:
 
 def _build_into(
     out: Path, spec: ExamSpec, bank: Bank, papers: list[PaperKey], selected: list[PaperKey], seed: int, mode: str,
-    part: tuple[int, int] | None, latex_pdf: bool, workers: int | None, progress: Callable[[int], Any] | None,
+    part: tuple[int, int] | None, latex_pdf: bool, workers: int | None, progress: Callable[[int], Any] | None, sheets: bool = False,
 ) -> dict[str, Any]:
     """The whole build, written into ``out`` (a staging folder): PDFs, LaTeX, combined PDFs, then the manifest."""
     from .papers import typst_started
@@ -178,6 +180,11 @@ def _build_into(
     pool = None if in_process else multiprocessing.get_context(method).Pool(count, initializer=_warm_up)
     try:
         batch = _Batch(spec, bank, seed, out, latex_pdf, pool or _InProcess(), progress)
+        if sheets:
+            from ..inputs import read_text
+            from .sheets import GridSizer, build_check
+
+            batch.sheets = (GridSizer(bank, seed), build_check(bank.fingerprint, seed, read_text(Path(spec.source), "exam spec")))
         for paper in selected:
             batch.start(paper)
             while len(batch.in_flight) > AHEAD * count:
@@ -195,6 +202,7 @@ def _build_into(
             "bank_fingerprint": bank.fingerprint,
             "mode": mode,
             "papers_total": len(papers),
+            "sheets": {"check": batch.sheets[1], "code": "QZ1|check|paper|page"} if batch.sheets else None,
             "shard": {"index": part[0], "count": part[1]} if part else None,
             "files": combined,
             "papers": [{k: v for k, v in e.items() if k != "heading"} for e in entries],
@@ -227,16 +235,22 @@ class _Batch:
         self.spec, self.bank, self.seed, self.out, self.latex_pdf, self.workers, self.progress = spec, bank, seed, out, latex_pdf, workers, progress
         self.in_flight: deque[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = deque()  # (document, file names, pending PDFs)
         self.latex_pdfs: deque[Any] = deque()  # pending pdflatex runs
+        self.sheets: tuple[Any, str] | None = None  # (grid sizer, build check) when the papers are answer sheets
         self.entries: list[dict[str, Any]] = []
 
     def start(self, paper: PaperKey) -> None:
         from .papers import describe, typst_json
 
         document = paper_document(self.spec, self.bank, paper, self.seed)
+        if self.sheets:
+            from .sheets import attach_sheets
+
+            attach_sheets(document, *self.sheets)
         names = file_names(paper, self.latex_pdf)
         pending = {}
         for mode in ("paper", "key"):
-            job = _Typeset("typst", typst_json(document, mode), self.out / names[mode], describe(document, mode), self.spec.day)
+            sheet = document.get("sheet") if mode == "paper" else None
+            job = _Typeset("typst", typst_json(document, mode), self.out / names[mode], describe(document, mode), self.spec.day, sheet)
             pending[mode] = self.workers.apply_async(_typeset, (job,))
         self.in_flight.append((document, names, pending))
 
@@ -319,12 +333,32 @@ def _typeset(job: _Typeset) -> int | None:
         if job.engine == "pdflatex":
             compile_pdf(job.source, job.target, job.day)
             return None
-        pdf = compile_typst(job.source, job.what, job.day)
-        pages = _page_count(pdf, job.target.name)
+        if job.sheet:
+            pdf, pages = _sheet_pdf(job)
+        else:
+            pdf = compile_typst(job.source, job.what, job.day)
+            pages = _page_count(pdf, job.target.name)
         atomic_write_bytes(job.target, pdf)
         return pages
     except QuizgenError as error:
         raise QuizgenError(str(error)) from None
+
+
+SHEET_PAGES = 6  # page codes made before the first compile of a sheet; a longer paper is compiled again with its own count
+
+
+def _sheet_pdf(job: _Typeset) -> tuple[bytes, int]:
+    """An answer sheet's PDF: every page with its QR code. The codes are made here, in the worker, for the pages there are."""
+    from .papers import compile_typst
+    from .sheets import page_codes
+
+    count = SHEET_PAGES
+    while True:
+        pdf = compile_typst(job.source, job.what, job.day, codes=page_codes(job.sheet, count))
+        pages = _page_count(pdf, job.target.name)
+        if pages <= count:
+            return pdf, pages  # unused codes are never drawn: the bytes do not depend on the count
+        count = pages
 
 
 def _page_count(pdf: bytes, name: str) -> int:

@@ -105,6 +105,11 @@ def step_data(step: dict[str, str]) -> dict[str, Any]:
     return {"label": label(step["label"]), "list": False, "math": code, "wide": may_be_wide(code)}
 
 
+def _empty_grid(grid: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A digit grid as the paper draws it: its size only (the bubbles the key fills stay out of the paper's data)."""
+    return None if grid is None else {k: grid[k] for k in ("signed", "integers", "decimals")}
+
+
 def shape_of(value: Any) -> list[int]:
     """[] for a number, [n] for a vector, [rows, columns] for a matrix: the answer boxes to draw."""
     if isinstance(value, list):
@@ -128,6 +133,7 @@ def _answer(answer: dict[str, Any], question: dict[str, Any]) -> dict[str, Any]:
     else:
         data["math"] = tex_to_typst(rounded_tex(answer["rounded"]))
     data["shape"] = shape_of(answer["rounded"])
+    data["grid"] = answer.get("grid")
     data["wide"] = bool(data["shape"]) and answer_width(data["math"]) > _SUMMARY_FITS  # shrunk to the summary's column if need be
     return data
 
@@ -146,7 +152,9 @@ def typst_data(document: dict[str, Any], mode: str) -> dict[str, Any]:
         if mode == "paper":  # the paper's data holds no answer: only what the answer boxes need
             question["options"] = [{"label": o["label"], "math": tex_to_typst(o["tex"])} for o in q["options"]]
             question["matching"] = q["matching"] and {k: v for k, v in q["matching"].items() if k != "key"}
-            question["answers"] = [{"label": label(a["label"]), "unit": a["unit"], "shape": shape_of(a["rounded"])} for a in q["answers"]]
+            question["answers"] = [
+                {"label": label(a["label"]), "unit": a["unit"], "shape": shape_of(a["rounded"]), "grid": _empty_grid(a.get("grid"))} for a in q["answers"]
+            ]
         else:
             question["options"] = [{"label": o["label"], "correct": o["correct"], "mistake_label": label(o["mistake_label"]), "math": tex_to_typst(o["tex"])} for o in q["options"]]
             question["matching"] = q["matching"]
@@ -159,6 +167,7 @@ def typst_data(document: dict[str, Any], mode: str) -> dict[str, Any]:
         questions.append(question)
     return {
         "mode": mode,
+        "sheet": "sheet" in document,
         "exam": {**exam, "instructions": [paragraphs(p) for p in exam["instructions"]]},
         "paper": {**paper, "id_chars": list(key.ljust(digits))[: max(digits, len(key))]},
         "questions": questions,
@@ -195,12 +204,16 @@ def typst_json(document: dict[str, Any], mode: str) -> str:
     return json.dumps(typst_data(document, mode), ensure_ascii=False, allow_nan=False)
 
 
-def compile_typst(data: str, what: str, day: datetime.date | None = None) -> bytes:
-    """A tagged (accessible) PDF from the template's JSON data; ``what`` names the document in errors."""
+def compile_typst(data: str, what: str, day: datetime.date | None = None, codes: list[str] | None = None) -> bytes:
+    """A tagged (accessible) PDF from the template's JSON data; ``what`` names the document in errors.
+
+    ``codes``: an answer sheet's QR codes (SVG), page by page, passed beside the data.
+    """
     import typst
 
+    inputs = {"data": data} if codes is None else {"data": data, "codes": json.dumps(codes)}
     try:
-        pdf = _compiler().compile(format="pdf", sys_inputs={"data": data}, timestamp=timestamp(day))
+        pdf = _compiler().compile(format="pdf", sys_inputs=inputs, timestamp=timestamp(day))
     except typst.TypstError as error:
         raise RenderError(f"{what}: Typst cannot typeset it: {error.message}") from None
     if not pdf or not pdf.startswith(b"%PDF-"):

@@ -132,6 +132,68 @@ def flat_values(rounded: Any) -> list[str]:
 
 
 # ---------------------------------------------------------------------------
+# Grids for the papers of a build
+
+SAMPLE = 60  # variants of a template whose answers and mistakes size its grids
+
+
+class GridSizer:
+    """The digit grids of each numeric blank of a build's papers, sized once per template from a sample of its variants."""
+
+    def __init__(self, bank: Any, seed: int):
+        self.bank, self.seed = bank, seed
+        self._sampled: dict[tuple[str, str], list[str]] = {}
+
+    def _sample(self, template_id: str, answer: str) -> list[str]:
+        key = (template_id, answer)
+        if key not in self._sampled:
+            from ..engine.generate import generate
+            from ..formats.records import variant_record
+
+            template = self.bank.get(template_id)
+            found: dict[str, list[str]] = {}
+            for variant in generate(template, min(SAMPLE, template.min_variants or SAMPLE), self.seed):
+                record = variant_record(variant, steps=False)
+                for a in record["answers"]:
+                    found.setdefault(a["name"], []).extend(flat_values(a["rounded"]))
+                for m in record["mistakes"]:
+                    found.setdefault(m["answer"], []).extend(flat_values(m["rounded"]))
+            for name, values in found.items():
+                self._sampled[(template_id, name)] = values
+        return self._sampled.get(key, [])
+
+    def grid(self, question: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any] | None:
+        """{"signed", "integers", "decimals", "filled": [[negative, digits], ...]} for a numeric blank, or None: marked by hand."""
+        if question["kind"] not in ("numerical", "multipart") or answer["kind"] not in ("integer", "number", "vector", "matrix"):
+            return None
+        own = flat_values(answer["rounded"]) + [t for m in question["mistakes"] if m["answer"] == answer["name"] for t in flat_values(m["rounded"])]
+        if len(flat_values(answer["rounded"])) > MAX_GRIDS:
+            return None
+        places = max(decimals_of(text) for text in flat_values(answer["rounded"]))
+        shown = [format(Decimal(t).quantize(Decimal(1).scaleb(-places)), "f") for t in self._sample(question["template"], answer["name"]) + own]
+        try:
+            grid = grid_for(shown, places)
+        except ValueError:
+            return None
+        filled = [list(grid.fill(text)) for text in flat_values(answer["rounded"])]
+        return {"signed": grid.signed, "integers": grid.integers, "decimals": grid.decimals, "filled": [[n, list(d)] for n, d in filled]}
+
+
+def attach_sheets(document: dict[str, Any], sizer: GridSizer, check: str) -> dict[str, Any]:
+    """The paper document with a digit grid on each numeric blank and the page code's parts: what --sheets prints."""
+    for question in document["questions"]:
+        for answer in question["answers"]:
+            answer["grid"] = sizer.grid(question, answer)
+    document["sheet"] = {"check": check, "paper": document["paper"]["key"]}
+    return document
+
+
+def page_codes(sheet: dict[str, str], pages: int) -> list[str]:
+    """The QR codes (SVG) of pages 1..pages of one paper."""
+    return [PageCode(sheet["check"], sheet["paper"], page).qr_svg() for page in range(1, pages + 1)]
+
+
+# ---------------------------------------------------------------------------
 # The page code
 
 
@@ -178,4 +240,7 @@ class PageCode:
         return segno.make(self.text(), error="m", micro=False).svg_inline(scale=1, border=0, dark="black", omitsize=True)
 
 
-__all__ = ["DigitGrid", "MAX_COLUMNS", "MAX_GRIDS", "PageCode", "build_check", "decimals_of", "flat_values", "grid_for", "integer_digits"]
+__all__ = [
+    "DigitGrid", "GridSizer", "MAX_COLUMNS", "MAX_GRIDS", "PageCode", "attach_sheets", "build_check", "decimals_of", "flat_values",
+    "grid_for", "integer_digits", "page_codes",
+]
