@@ -6,7 +6,8 @@ paper; math LaTeX is not allowed to typeset as written would be printed as its s
 the LaTeX papers; and math Typst refuses would stop an exam build. Each is a problem of the
 template, named by its file and field, long before an exam is built. The snippets of a
 template are typeset together in one small Typst document (some 20 ms), one by one only
-when that fails. ``validate`` forks no workers afterwards, so Typst may start here.
+when that fails. Typst's threads do not survive a fork: a build later in the same process
+(the Python API, the tests) is told, and spawns its workers.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..errors import QuizgenError, RenderError
 from ..formats import prose
 from ..formats.records import variant_record
 from . import latex
+from .papers import run_typst
 from .texmath import convert_or_fail
 
 VARIANTS = 3  # per template: enough to meet each branch of a text's conditions in most templates
@@ -88,7 +90,7 @@ def converted_error(code: str) -> str:
     import typst
 
     try:
-        typst.compile(_MATH_DOCUMENT, format="pdf", sys_inputs={"codes": json.dumps([code])}, ignore_system_fonts=True)
+        run_typst(typst.compile, _MATH_DOCUMENT, format="pdf", sys_inputs={"codes": json.dumps([code])}, ignore_system_fonts=True)
     except typst.TypstError as error:
         return error.message.splitlines()[0] if error.message else "error"
     return ""
@@ -101,7 +103,7 @@ def untypesettable(codes: list[str]) -> dict[str, str]:
     if not codes:
         return {}
     try:
-        typst.compile(_MATH_DOCUMENT, format="pdf", sys_inputs={"codes": json.dumps(codes)}, ignore_system_fonts=True)
+        run_typst(typst.compile, _MATH_DOCUMENT, format="pdf", sys_inputs={"codes": json.dumps(codes)}, ignore_system_fonts=True)
         return {}
     except typst.TypstError:
         pass

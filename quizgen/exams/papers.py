@@ -178,9 +178,18 @@ def typst_data(document: dict[str, Any], mode: str) -> dict[str, Any]:
 # Compiling
 
 
+_RAN_TYPST = [False]  # set by every use of Typst in this process, besides the papers' compiler
+
+
 def typst_started() -> bool:
     """Whether this process has run Typst: its thread pool does not survive a fork, so workers must then be spawned."""
-    return _compiler.cache_info().currsize > 0
+    return _RAN_TYPST[0] or _compiler.cache_info().currsize > 0
+
+
+def run_typst(compile_call, *arguments, **options):
+    """``typst.compile`` (or another Typst call) in this process, remembered: a later build spawns its workers instead of forking them."""
+    _RAN_TYPST[0] = True
+    return compile_call(*arguments, **options)
 
 
 @lru_cache(maxsize=1)
