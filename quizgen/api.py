@@ -184,6 +184,16 @@ def _check_folder(output: str | Path | None) -> None:
         raise QuizgenError(f"{output}: folder {folder} does not exist")
 
 
+def _prepare_export(bank, templates, topic, exam, variants: int, seed: int | None, output, on_start) -> tuple[list[ExportItem], int]:
+    """The items and seed of a Moodle or GIFT export, its output folder checked, the progress bar told its length."""
+    from .engine.generate import check_seed
+
+    items, exam_seed = export_items(_bank(bank), templates, topic, exam)
+    _check_folder(output)
+    _started(on_start, len(items) * variants)
+    return items, check_seed(seed if seed is not None else (exam_seed or 0))
+
+
 def export_moodle(
     templates: Iterable[Template | str] = (), *, topic: str | None = None, exam: str | Path | None = None,
     variants: int = 10, seed: int | None = None, allow_fewer: bool = False, penalty: float | None = None,
@@ -198,15 +208,10 @@ def export_moodle(
     template give fewer than asked). ``on_start`` hears the number of variants to make, then
     ``progress`` each one made.
     """
-    from .engine.generate import check_seed
     from .formats.moodle import DEFAULT_PENALTY
     from .formats.moodle import export_moodle as export
 
-    loaded = _bank(bank)
-    items, exam_seed = export_items(loaded, templates, topic, exam)
-    _check_folder(output)
-    seed = check_seed(seed if seed is not None else (exam_seed or 0))
-    _started(on_start, len(items) * variants)
+    items, seed = _prepare_export(bank, templates, topic, exam, variants, seed, output, on_start)
     result = export(items, variants, seed, DEFAULT_PENALTY if penalty is None else penalty, allow_fewer, _ticker(progress))
     _write_text(output, result.text)
     return result
@@ -220,14 +225,9 @@ def export_gift(
 ) -> GiftExport:
     """The same questions as :func:`export_moodle` in Moodle's GIFT text, where GIFT can express them
     (``skipped`` counts the multi-part questions it cannot)."""
-    from .engine.generate import check_seed
     from .formats.gift import export_gift as export
 
-    loaded = _bank(bank)
-    items, exam_seed = export_items(loaded, templates, topic, exam)
-    _check_folder(output)
-    seed = check_seed(seed if seed is not None else (exam_seed or 0))
-    _started(on_start, len(items) * variants)
+    items, seed = _prepare_export(bank, templates, topic, exam, variants, seed, output, on_start)
     result = export(items, variants, seed, allow_fewer=allow_fewer, progress=_ticker(progress))
     _write_text(output, result.text)
     return result

@@ -41,6 +41,7 @@ from .texmath import save_conversions
 
 SMALL_BATCH = 16  # papers: below this, a process that has already run Typst builds them itself
 AHEAD = 2  # papers per worker made ahead of the typesetting, so that no worker waits
+CODE_FORMAT = "QZ1|check|paper|page"  # what a sheet's page code holds (quizgen/exams/sheets.py: PageCode)
 TYPESET_TIMEOUT = 120  # seconds for one PDF in a worker (a paper takes ~0.1 s): then the workers are killed
 
 
@@ -179,12 +180,7 @@ def _build_into(
     combined = {"all_papers": f"all-papers{suffix}.pdf", "all_keys": f"all-keys{suffix}.pdf"}
     pool = None if in_process else multiprocessing.get_context(method).Pool(count, initializer=_warm_up)
     try:
-        batch = _Batch(spec, bank, seed, out, latex_pdf, pool or _InProcess(), progress)
-        if sheets:
-            from ..inputs import read_text
-            from .sheets import GridSizer, build_check
-
-            batch.sheets = (GridSizer(bank, seed), build_check(bank.fingerprint, seed, read_text(Path(spec.source), "exam spec")))
+        batch = _Batch(spec, bank, seed, out, latex_pdf, pool or _InProcess(), progress, _sheets(spec, bank, seed) if sheets else None)
         for paper in selected:
             batch.start(paper)
             while len(batch.in_flight) > AHEAD * count:
@@ -202,7 +198,7 @@ def _build_into(
             "bank_fingerprint": bank.fingerprint,
             "mode": mode,
             "papers_total": len(papers),
-            "sheets": {"check": batch.sheets[1], "code": "QZ1|check|paper|page"} if batch.sheets else None,
+            "sheets": {"check": batch.sheets[1], "code": CODE_FORMAT} if batch.sheets else None,
             "shard": {"index": part[0], "count": part[1]} if part else None,
             "files": combined,
             "papers": [{k: v for k, v in e.items() if k != "heading"} for e in entries],
@@ -231,11 +227,12 @@ class _Batch:
     when the paper is the oldest in flight it writes its LaTeX (so the workers are fed first)
     and waits for its PDFs. Papers finish in the order they were started."""
 
-    def __init__(self, spec: ExamSpec, bank: Bank, seed: int, out: Path, latex_pdf: bool, workers, progress: Callable[[int], Any] | None):
+    def __init__(self, spec: ExamSpec, bank: Bank, seed: int, out: Path, latex_pdf: bool, workers, progress: Callable[[int], Any] | None,
+                 sheets: tuple[Any, str] | None = None):
         self.spec, self.bank, self.seed, self.out, self.latex_pdf, self.workers, self.progress = spec, bank, seed, out, latex_pdf, workers, progress
         self.in_flight: deque[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = deque()  # (document, file names, pending PDFs)
         self.latex_pdfs: deque[Any] = deque()  # pending pdflatex runs
-        self.sheets: tuple[Any, str] | None = None  # (grid sizer, build check) when the papers are answer sheets
+        self.sheets = sheets  # (grid sizer, build check) when the papers are answer sheets
         self.entries: list[dict[str, Any]] = []
 
     def start(self, paper: PaperKey) -> None:
@@ -287,20 +284,25 @@ class _Batch:
         return self.entries
 
 
+def _sheets(spec: ExamSpec, bank: Bank, seed: int) -> tuple[Any, str]:
+    """(grid sizer, build check) of a build whose papers are answer sheets."""
+    from ..inputs import read_text
+    from .sheets import GridSizer, build_check
+
+    return GridSizer(bank, seed), build_check(bank.fingerprint, seed, read_text(Path(spec.source), "exam spec"))
+
+
 def _culprit(bank: Bank, document: dict[str, Any]) -> str:
     """Which template and field of a paper Typst could not typeset (' — in <file>: <field>: ...'), if one can be found."""
     from ..engine.generate import make_variant, parse_code
     from ..formats.records import variant_record
-    from .check import math_snippets, untypesettable
-    from .texmath import tex_to_typst
+    from .check import refused_snippet
 
     for question in document["questions"]:
         template = bank.get(question["template"])
-        variant = make_variant(template, *parse_code(template.id, question["code"]))
-        snippets = {tex_to_typst(tex): (field, tex) for field, tex in math_snippets(variant_record(variant))}
-        for code in untypesettable(list(snippets)):
-            field, tex = snippets[code]
-            return f" — in {template.source}: {field}: the math '{tex}'"
+        refused = refused_snippet(variant_record(make_variant(template, *parse_code(template.id, question["code"]))))
+        if refused:
+            return f" — in {template.source}: {refused[0]}: the math '{refused[1]}'"
     return ""
 
 

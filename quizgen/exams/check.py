@@ -22,7 +22,7 @@ from ..formats import prose
 from ..formats.records import variant_record
 from . import latex
 from .papers import run_typst
-from .texmath import convert_or_fail
+from .texmath import convert_or_fail, tex_to_typst
 
 VARIANTS = 3  # per template: enough to meet each branch of a text's conditions in most templates
 
@@ -80,6 +80,13 @@ def typesetting_problems(template: Template, seed: int, variants: int = VARIANTS
         field, tex = converted[code]
         problems.setdefault(field, f"{template.source}: {field}: Typst cannot typeset the math '{tex}' ({code}): {converted_error(code)}")
     return list(problems.values())
+
+
+def refused_snippet(record: dict) -> tuple[str, str] | None:
+    """(field, TeX) of the first math snippet of a variant's record that Typst refuses, or None: a failed build names it."""
+    snippets = {tex_to_typst(tex): (field, tex) for field, tex in math_snippets(record)}
+    refused = untypesettable(list(snippets))
+    return snippets[next(iter(refused))] if refused else None
 
 
 _MATH_DOCUMENT = b'#let codes = json(bytes(sys.inputs.codes))\n#for code in codes { math.equation(block: true, eval(code, mode: "math")) }\n'

@@ -66,12 +66,12 @@ class DigitGrid:
         negative = number < 0 and number != 0
         if negative and not self.signed:
             raise ValueError(f"{text} is negative and the grid has no sign row")
-        digits = format(abs(number).quantize(Decimal(1).scaleb(-self.decimals)), "f").replace(".", "")
-        if abs(number).quantize(Decimal(1).scaleb(-self.decimals)) != abs(number):
-            raise ValueError(f"{text} has more decimals than the grid's {self.decimals}")
-        if len(digits) > self.columns:
+        if integer_digits(format(number, "f")) > self.integers:
             raise ValueError(f"{text} needs more than the grid's {self.integers} integer columns")
-        return negative, tuple(int(d) for d in digits.rjust(self.columns, "0"))
+        shown = abs(number).quantize(Decimal(1).scaleb(-self.decimals))
+        if shown != abs(number):
+            raise ValueError(f"{text} has more decimals than the grid's {self.decimals}")
+        return negative, tuple(int(d) for d in format(shown, "f").replace(".", "").rjust(self.columns, "0"))
 
     def read(self, negative: bool, digits: Iterable[int | None]) -> str:
         """The number the bubbles say; an empty column before the first ticked one reads as 0.
@@ -97,8 +97,7 @@ class DigitGrid:
         value = Decimal(text).scaleb(-self.decimals)
         if negative and not self.signed:
             raise ValueError("a sign where the grid has none")
-        result = format(-value if negative and value != 0 else value, "f")
-        return result
+        return format(-value if negative and value != 0 else value, "f")
 
 
 def decimals_of(text: str) -> int:

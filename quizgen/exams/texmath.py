@@ -72,13 +72,10 @@ def tex_to_typst(tex: str) -> str:
     Cached whole: a paper and its key share most snippets, and labels recur on every paper.
     Otherwise only the numbers are put back into the shape's conversion, which is cached.
     """
-    if len(tex) > MAX_MATH:
-        return typst_string(tex)
     try:
-        code = _tex_to_typst(tex)
+        return convert_or_fail(tex)
     except RenderError:
         return typst_string(tex)
-    return code if is_safe_math(code) else typst_string(tex)
 
 
 def convert_or_fail(tex: str) -> str:
