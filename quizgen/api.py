@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .engine.template import Template
     from .formats.gift import GiftExport
     from .formats.moodle import ExportItem, MoodleExport
+    from .formats.qti import QtiExport
 
 Progress = Callable[[int], Any]  # called with the number of units just finished
 
@@ -185,7 +186,7 @@ def _check_folder(output: str | Path | None) -> None:
 
 
 def _prepare_export(bank, templates, topic, exam, variants: int, seed: int | None, output, on_start) -> tuple[list[ExportItem], int]:
-    """The items and seed of a Moodle or GIFT export, its output folder checked, the progress bar told its length."""
+    """The items and seed of a Moodle, GIFT or QTI export, its output folder checked, the progress bar told its length."""
     from .engine.generate import check_seed
 
     items, exam_seed = export_items(_bank(bank), templates, topic, exam)
@@ -230,6 +231,30 @@ def export_gift(
     items, seed = _prepare_export(bank, templates, topic, exam, variants, seed, output, on_start)
     result = export(items, variants, seed, allow_fewer=allow_fewer, progress=_ticker(progress))
     _write_text(output, result.text)
+    return result
+
+
+def export_qti(
+    templates: Iterable[Template | str] = (), *, topic: str | None = None, exam: str | Path | None = None,
+    variants: int = 10, seed: int | None = None, flavour: str = "qti21", allow_fewer: bool = False,
+    output: str | Path | None = None, bank: Bank | str | Path | None = None,
+    progress: Progress | None = None, on_start: Callable[[int], Any] | None = None,
+) -> QtiExport:
+    """The same questions as :func:`export_moodle` as a QTI zip for other LMSs: ``flavour`` is
+    ``"qti21"`` or ``"qti30"`` (an IMS content package: one item per variant, a test with one
+    section per template that selects one) or ``"canvas"`` (Canvas's QTI 1.2: one question group
+    per template). Every file is validated before the zip is written (atomically, to ``output``);
+    the result holds the zip's bytes, each template's pool and ``notes``, what the flavour loses."""
+    from .formats.qti import check_flavour
+    from .formats.qti import export_qti as export
+
+    check_flavour(flavour)
+    items, seed = _prepare_export(bank, templates, topic, exam, variants, seed, output, on_start)
+    result = export(items, variants, seed, flavour, allow_fewer, _ticker(progress))
+    if output is not None:
+        from .outputs import atomic_write_bytes
+
+        atomic_write_bytes(Path(output), result.data)
     return result
 
 
@@ -317,6 +342,6 @@ def build_exam(
 
 
 __all__ = [
-    "HtmlExport", "build_exam", "export_gift", "export_html", "export_items", "export_moodle", "generate",
+    "HtmlExport", "build_exam", "export_gift", "export_html", "export_items", "export_moodle", "export_qti", "generate",
     "load_bank", "read_value", "render_text", "solve", "variant", "variant_record",
 ]

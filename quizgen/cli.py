@@ -352,7 +352,7 @@ def validate_command(context: _Context, path: Path | None, variants: int, seed: 
 
 @cli.group("export")
 def export() -> None:
-    """Export variants for other systems (Moodle, GIFT, a self-test HTML page).
+    """Export variants for other systems (Moodle, GIFT, QTI for other LMSs, a self-test HTML page).
 
     \b
     Example:
@@ -520,6 +520,46 @@ def export_gift_command(context: _Context, template_ids, topic, exam_path, varia
     click.echo(f"Wrote {output or 'standard output'}: {result.written} questions (seed {result.seed})", err=True)
     if result.skipped:
         click.echo(f"Note: {result.skipped} multi-part (cloze) questions left out: GIFT cannot express them (use 'quizgen export moodle')", err=True)
+
+
+@export.command("qti")
+@click.argument("template_ids", nargs=-1)
+@click.option("--topic", help="Every template of this topic.")
+@click.option("--exam", "exam_path", type=click.Path(dir_okay=False, path_type=Path), help="Every template an exam spec (TOML) can draw, worth its section's points.")
+@click.option("--variants", "-n", type=click.IntRange(min=1), default=10, show_default=True, help="Distinct variants per template (one pool each: a student draws one).")
+@click.option("--seed", type=int, default=None, help="Seed of the variants  [default: the exam's seed, else 0]")
+@click.option("--flavour", type=click.Choice(["canvas", "qti21", "qti30"]), default="qti21", show_default=True,
+              help="qti21 / qti30: an IMS QTI content package (Blackboard, Brightspace, ILIAS, OpenOlat, TAO...); canvas: Canvas Classic Quizzes' QTI 1.2.")
+@click.option("--allow-fewer", is_flag=True, help="A template that cannot make N distinct variants gets all it can (a note names it) instead of an error.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The zip file to write (atomically).")
+@click.pass_obj
+def export_qti_command(context: _Context, template_ids, topic, exam_path, variants, seed, flavour, allow_fewer, output) -> None:
+    """A QTI zip for every LMS that is not Moodle: one pool per template holding N variants.
+
+    qti21 and qti30 are IMS content packages: one item per variant and a test
+    with one section per template that selects one item, so each student draws
+    a variant. Numbers are blanks marked by quizgen's absolute tolerance, named
+    mistakes and the worked solution are feedback, maths is MathML. canvas is
+    the QTI 1.2 that Canvas Classic Quizzes imports, one question group per
+    template. Every file is checked against the QTI schemas before the zip is
+    written. docs/lms.md says how to import it into each LMS and what each
+    flavour loses.
+
+    \b
+    Example:
+      quizgen export qti --topic cnn --variants 20 --flavour qti21 -o cnn-qti21.zip
+      quizgen export qti --flavour canvas -n 5 -o bank-canvas.zip
+      quizgen export qti --exam midterm.toml -n 10 --flavour qti30 --allow-fewer -o midterm-qti30.zip
+    """
+    with _bar("Exporting") as (start, advance):
+        result = api.export_qti(template_ids, topic=topic, exam=exam_path, variants=variants, seed=seed, flavour=flavour,
+                                allow_fewer=allow_fewer, output=output, bank=context.bank, progress=advance, on_start=start)
+    context.warn_broken()
+    _notes(result.pools, variants)
+    for note in result.notes:
+        click.echo(f"Note: {note}", err=True)
+    pools = len(result.pools)
+    click.echo(f"Wrote {output}: {flavour}, {pools} pool{'' if pools == 1 else 's'}, {result.items} items (seed {result.seed})", err=True)
 
 # End of the Moodle block.
 # ---------------------------------------------------------------------------

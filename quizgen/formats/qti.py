@@ -513,7 +513,9 @@ class ItemBuilder:
         if float(raw_max) == float(max_score):
             return total
         d = self.d
-        return d.q("divide", d.q("product", total, self._base("float", _number(max_score))), self._base("float", str(raw_max)))
+        if float(max_score) != 1.0:
+            total = d.q("product", total, self._base("float", _number(max_score)))
+        return d.q("divide", total, self._base("float", str(raw_max)))
 
     def _mistake_id(self, name: str) -> str:
         return ncname(f"MISTAKE_{name}")
@@ -590,7 +592,7 @@ class ItemBuilder:
                 body.append(html.line("p", *pieces, " ]", unit))
             else:
                 body.append(html.line("p", f"{_first_upper(label)}: ", made[0], unit))
-        max_score = float(total) if self.points is None else float(self.points)
+        max_score = 1.0 if self.points is None else float(self.points)  # a question is worth the same whatever its variant's blanks
         responses = []
         for blank in blanks:
             responses.append(d.q("responseDeclaration", d.q("correctResponse", d.q("value", text=blank.element.rounded)),
