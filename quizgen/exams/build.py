@@ -55,6 +55,7 @@ class _Typeset:
     what: str  # names the document in errors
     day: datetime.date | None
     sheet: dict[str, str] | None = None  # an answer sheet's page-code parts: each page gets its QR code
+    layout: Path | None = None  # an answer sheet's layout file (quizgen/exams/layout.py)
 
 
 class _Finished:
@@ -87,7 +88,7 @@ def papers_for(spec: ExamSpec, versions: int | None, roster: Path | None) -> tup
     return "versions", [PaperKey("version", label) for label in version_labels(spec.versions or 1)]
 
 
-def file_names(paper: PaperKey, latex_pdf: bool) -> dict[str, str]:
+def file_names(paper: PaperKey, latex_pdf: bool, sheets: bool = False) -> dict[str, str]:
     """The files of one paper, relative to the output folder."""
     names = {
         "paper": f"paper-{paper.key}.pdf",
@@ -95,6 +96,8 @@ def file_names(paper: PaperKey, latex_pdf: bool) -> dict[str, str]:
         "paper_tex": f"latex/paper-{paper.key}.tex",
         "key_tex": f"latex/key-{paper.key}.tex",
     }
+    if sheets:
+        names["layout"] = f"sheets/{paper.key}.json"  # where the scan reader finds each bubble
     if latex_pdf:
         names["paper_latex_pdf"] = f"latex/paper-{paper.key}.pdf"
         names["key_latex_pdf"] = f"latex/key-{paper.key}.pdf"
@@ -166,6 +169,8 @@ def _build_into(
     from .papers import typst_started
 
     (out / "latex").mkdir()
+    if sheets:
+        (out / "sheets").mkdir()
 
     count = min(workers or os.cpu_count() or 1, 2 * len(selected))  # a paper and its key typeset side by side
     method = "fork" if sys.platform.startswith("linux") else "spawn"
@@ -243,11 +248,12 @@ class _Batch:
             from .sheets import attach_sheets
 
             attach_sheets(document, *self.sheets)
-        names = file_names(paper, self.latex_pdf)
+        names = file_names(paper, self.latex_pdf, bool(self.sheets))
         pending = {}
         for mode in ("paper", "key"):
             sheet = document.get("sheet") if mode == "paper" else None
-            job = _Typeset("typst", typst_json(document, mode), self.out / names[mode], describe(document, mode), self.spec.day, sheet)
+            layout = self.out / names["layout"] if sheet else None
+            job = _Typeset("typst", typst_json(document, mode), self.out / names[mode], describe(document, mode), self.spec.day, sheet, layout)
             pending[mode] = self.workers.apply_async(_typeset, (job,))
         self.in_flight.append((document, names, pending))
 
@@ -336,7 +342,8 @@ def _typeset(job: _Typeset) -> int | None:
             compile_pdf(job.source, job.target, job.day)
             return None
         if job.sheet:
-            pdf, pages = _sheet_pdf(job)
+            pdf, pages, marks = _sheet_pdf(job)
+            _write_layout(job, pages, marks)
         else:
             pdf = compile_typst(job.source, job.what, job.day)
             pages = _page_count(pdf, job.target.name)
@@ -349,9 +356,12 @@ def _typeset(job: _Typeset) -> int | None:
 SHEET_PAGES = 6  # page codes made before the first compile of a sheet; a longer paper is compiled again with its own count
 
 
-def _sheet_pdf(job: _Typeset) -> tuple[bytes, int]:
-    """An answer sheet's PDF: every page with its QR code. The codes are made here, in the worker, for the pages there are."""
-    from .papers import compile_typst
+def _sheet_pdf(job: _Typeset) -> tuple[bytes, int, list[dict[str, Any]]]:
+    """An answer sheet's PDF, its page count and its layout: every page with its QR code.
+
+    The codes are made here, in the worker, for the pages there are.
+    """
+    from .papers import compile_typst, sheet_marks
     from .sheets import page_codes
 
     count = SHEET_PAGES
@@ -359,8 +369,18 @@ def _sheet_pdf(job: _Typeset) -> tuple[bytes, int]:
         pdf = compile_typst(job.source, job.what, job.day, codes=page_codes(job.sheet, count))
         pages = _page_count(pdf, job.target.name)
         if pages <= count:
-            return pdf, pages  # unused codes are never drawn: the bytes do not depend on the count
+            return pdf, pages, sheet_marks(job.what)  # unused codes are never drawn: the bytes do not depend on the count
         count = pages
+
+
+def _write_layout(job: _Typeset, pages: int, marks: list[dict[str, Any]]) -> None:
+    """The sheet's layout file: the page code's parts, the page count and every readable item's position (mm)."""
+    from .layout import items_from_query
+
+    layout = {"paper": job.sheet["paper"], "check": job.sheet["check"], "pages": pages, "items": items_from_query(marks, job.what)}
+    job.layout.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_writer(job.layout) as stream:
+        stream.write(json.dumps(layout, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
 def _page_count(pdf: bytes, name: str) -> int:

@@ -230,6 +230,20 @@ def compile_typst(data: str, what: str, day: datetime.date | None = None, codes:
     return pdf
 
 
+def sheet_marks(what: str) -> list[dict[str, Any]]:
+    """What the last compiled answer sheet recorded for the scan reader (``sheet-mark`` in the template).
+
+    A query of the document just compiled: Typst keeps its layout, so this costs no second
+    typesetting.
+    """
+    import typst
+
+    try:
+        return json.loads(_compiler().query("<qz-sheet>", field="value", format="json"))
+    except (typst.TypstError, ValueError) as error:
+        raise RenderError(f"{what}: the sheet's layout cannot be read back from Typst ({error})") from None
+
+
 def describe(document: dict[str, Any], mode: str) -> str:
     """How errors name a paper's PDF: "Alan Turing (s2026038), answer key"."""
     return f"{document['paper']['heading']}, {'answer key' if mode == 'key' else 'paper'}"
