@@ -174,7 +174,8 @@ class CanvasBuilder:
         self.record = variant_record(variant)
         self.points = points
         self.html = Html(None)
-        self.identifier = item_identifier(self.template.id, variant.code or "")
+        # Canvas's own identifiers are word characters and dashes; its QTI 1.2 → 2.1 step rewrites a '.' as '_'
+        self.identifier = item_identifier(self.template.id, variant.code or "").replace(".", "_")
         self.feedbacks: list[tuple[str, str]] = []  # itemfeedback ident → HTML
 
     def build(self) -> CanvasItem:
@@ -344,7 +345,7 @@ class CanvasBuilder:
         processing = self._processing(item)
         ids, correct = [], None
         for option, shown in zip(self.variant.options, self.record["options"]):
-            ident = ncname(f"{self.identifier}-{option.label}")
+            ident = ncname(f"{self.identifier}-{option.label}").replace(".", "_")
             ids.append(ident)
             label = _sub(choices, "response_label", ident=ident)
             content = [shown["rounded"]] if concept else [html.math(shown["tex"])]
@@ -420,7 +421,7 @@ def build_assessment(identifier: str, title: str, groups: list[tuple[QtiPool, li
     _sub(field, "fieldentry", "1")
     top = _sub(assessment, "section", ident="root_section")
     for pool, items in groups:
-        group = _sub(top, "section", ident=ncname(f"g-{pool.template}"), title=pool.title)
+        group = _sub(top, "section", ident=ncname(f"g-{pool.template}").replace(".", "_"), title=pool.title)
         selection = _sub(_sub(group, "selection_ordering"), "selection")
         _sub(selection, "selection_number", "1")
         _sub(_sub(selection, "selection_extension"), "points_per_item", _points(pool.points))
