@@ -54,7 +54,6 @@ from .records import variant_record
 from .selftest import is_plain_mathml
 
 FLAVOURS = ("canvas", "qti21", "qti30")
-MATHML = "http://www.w3.org/1998/Math/MathML"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
@@ -139,7 +138,7 @@ def bound_text(value: Fraction, up: bool) -> str:
 
 @dataclass
 class Range:
-    """The interval a blank accepts, as written: [low, high] (decimal text) and the exact values they came from."""
+    """The interval a blank accepts, as written: [low, high], decimal text a QTI engine reads as doubles."""
 
     low: str
     high: str
@@ -912,5 +911,8 @@ def export_qti(
     manifest = serialise(build_manifest(flavour, f"M-{identifier}", "test.xml", f"T-{identifier}", [(pool, one) for pool, made in built for one in made]))
     check_file("imsmanifest.xml", manifest, f"{flavour}-manifest")
     ordered = [("imsmanifest.xml", manifest), ("test.xml", test)] + files
-    notes = [f"QTI {dialect.version}: named mistakes are recognised on typed numbers and options; matching questions carry no per-pair feedback"]
+    notes = [
+        f"QTI {dialect.version}: an LMS that imports the items but not the test must be set to draw one item per template itself (docs/lms.md says how for each LMS)",
+        f"QTI {dialect.version}: matching questions have no feedback per wrong pair (the worked solution is shown)",
+    ]
     return QtiExport(zip_bytes(ordered), flavour, pools, seed, [name for name, _ in ordered], notes)
