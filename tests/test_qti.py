@@ -4,7 +4,7 @@ The marking is checked by evaluating the exported ``responseProcessing`` with a 
 evaluator written here (the and/gte/lte/sum/divide/product/multiple/match/mapResponse
 constructs the export writes, with QTI's NULL rules), independent of the exporter: the key
 gets full marks, each named mistake gets none of its blank's marks, a clearly wrong number
-gets nothing. The real engine check (TAO's qtism) is run by hand; docs/lms.md says how.
+gets nothing. The real engine check (TAO's qtism) is run by hand; docs/lms.md gives what it found.
 """
 
 from __future__ import annotations
@@ -425,6 +425,15 @@ def test_the_range_is_quizgens_rule_at_its_edges(packages, variants):
                     for sign in (1, -1):
                         outcome = evaluator.run({**key, response: float(element.exact + sign * offset)})
                         assert (outcome["SCORE"] == outcome["MAXSCORE"]) is right, (identifier, response, sign, right)
+
+
+def test_a_wide_tolerance_lists_a_bounded_number_of_texts():
+    from quizgen.formats.moodle import Element
+
+    wide = Element(Fraction(1234567, 100), Fraction(10**6), "12345.67", [])
+    texts, capped = accepted_texts(wide)
+    assert capped and "12345.67" in texts and len(texts) <= 2 * 41
+    assert all(abs(Fraction(t) - wide.exact) <= wide.tolerance for t in texts)
 
 
 def test_canvas_ranges_and_blank_texts_follow_quizgens_rule(bank):

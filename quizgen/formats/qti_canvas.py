@@ -115,9 +115,12 @@ def accepted_texts(element: Element) -> tuple[list[str], bool]:
     first = math.ceil((element.exact - element.tolerance) / step)
     last = math.floor((element.exact + element.tolerance) / step)
     centre = round(Fraction(shown) / step)
-    units = sorted(range(first, last + 1), key=lambda u: (abs(u - centre), u))
-    capped = len(units) > MAX_ACCEPTED
-    units = sorted(units[:MAX_ACCEPTED])
+    capped = last - first + 1 > MAX_ACCEPTED
+    if capped:  # the MAX_ACCEPTED nearest the key, never a list as long as the tolerance is wide
+        half = MAX_ACCEPTED // 2
+        start = min(max(first, centre - half), last - MAX_ACCEPTED + 1)
+        first, last = start, start + MAX_ACCEPTED - 1
+    units = range(first, last + 1)
     texts: list[str] = []
     for unit in units:
         text = _decimal(unit * step, places)
