@@ -521,6 +521,19 @@ def test_the_same_seed_gives_the_same_bytes(bank):
             assert info.date_time == (1980, 1, 1, 0, 0, 0)
 
 
+def test_a_large_export_built_on_every_core_gives_the_same_bytes(monkeypatch, bank):
+    from quizgen.formats import qti, qti_canvas
+
+    items = [ExportItem(bank.get(t)) for t in ("cnn.conv_output_size", "concepts.activation_loss_for_task", "multiclass.softmax", "mlp.param_count")]
+    monkeypatch.setattr(qti, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(qti_canvas, "PARALLEL_FROM", 1)
+    parallel = {flavour: export_qti(items, 2, 4, flavour).data for flavour in ("qti21", "canvas")}
+    monkeypatch.setattr(qti, "PARALLEL_FROM", 10**9)
+    monkeypatch.setattr(qti_canvas, "PARALLEL_FROM", 10**9)
+    for flavour, data in parallel.items():
+        assert export_qti(items, 2, 4, flavour).data == data, flavour
+
+
 def test_api_writes_the_zip_atomically_and_says_what_it_loses(tmp_path, bank):
     out = tmp_path / "quiz.zip"
     result = quizgen.export_qti(["cnn.conv_params"], variants=3, seed=1, flavour="canvas", output=out, bank=bank)

@@ -48,6 +48,7 @@ from .. import __version__
 from ..engine.generate import Variant, generate
 from ..engine.template import Template
 from ..errors import QuizgenError, RenderError, VariantError
+from ..parallel import ordered_map, worker_count
 from . import prose
 from .moodle import Element, ExportItem, _key_tex, elements
 from .records import variant_record
@@ -59,6 +60,7 @@ XML_NS = "http://www.w3.org/XML/1998/namespace"
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 DIGITS = 15  # significant digits of a bound: a double keeps 15 exactly
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: no wall-clock time in an export
+PARALLEL_FROM = 400  # variants: a smaller export is built in this process (a fork costs more than it saves)
 MAX_ELEMENT_DEPTH = 64  # nesting a math formula may reach before it is refused (bounded recursion)
 
 
@@ -462,6 +464,17 @@ class BuiltItem:
     record: dict[str, Any] = field(repr=False)
 
 
+@dataclass
+class PackedItem:
+    """An item as the package needs it once built and checked: plain data, so a worker process can send it back."""
+
+    identifier: str
+    href: str
+    interaction: str
+    code: str
+    data: bytes
+
+
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
@@ -678,7 +691,7 @@ def _first_upper(text: str) -> str:
 # Test and manifest
 
 
-def build_test(dialect: Dialect, pools: list[tuple[QtiPool, list[BuiltItem]]], identifier: str, title: str) -> etree._Element:
+def build_test(dialect: Dialect, pools: list[tuple[QtiPool, list[PackedItem]]], identifier: str, title: str) -> etree._Element:
     """One section per template, each selecting one of its items at random; SCORE is the sum of the items' SCOREs."""
     d = dialect
     root = d.root("assessmentTest", identifier=identifier, title=title, toolName="quizgen", toolVersion=__version__)
@@ -711,7 +724,7 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None, **attributes
     return element
 
 
-def build_manifest(flavour: str, identifier: str, test_href: str, test_id: str, items: list[tuple[QtiPool, BuiltItem]]) -> etree._Element:
+def build_manifest(flavour: str, identifier: str, test_href: str, test_id: str, items: list[tuple[QtiPool, PackedItem]]) -> etree._Element:
     """imsmanifest.xml: the test and every item as resources; each item's metadata names its template, topic and variant code."""
     if flavour == "qti21":
         cp, nsmap = IMSCP, {None: IMSCP, "imsmd": IMSMD, "imsqti": QTIMD21, "xsi": XSI}
@@ -737,14 +750,14 @@ def build_manifest(flavour: str, identifier: str, test_href: str, test_id: str, 
     for pool, item in items:
         resource = _sub(resources, f"{{{cp}}}resource", identifier=item.identifier, type=dialect.item_type, href=item.href)
         meta = _sub(resource, f"{{{cp}}}metadata")
-        title = f"{pool.title} ({item.variant.code})"
-        description = f"quizgen template {pool.template}, topic {pool.topic}, variant {item.variant.code}"
+        title = f"{pool.title} ({item.code})"
+        description = f"quizgen template {pool.template}, topic {pool.topic}, variant {item.code}"
         if flavour == "qti21":
             lom = _sub(meta, f"{{{IMSMD}}}lom")
             general = _sub(lom, f"{{{IMSMD}}}general")
             _sub(general, f"{{{IMSMD}}}identifier", item.identifier)
             _sub(_sub(general, f"{{{IMSMD}}}title"), f"{{{IMSMD}}}langstring", title, **{f"{{{XML_NS}}}lang": "en"})
-            for catalog, entry in (("quizgen-template", pool.template), ("quizgen-variant", item.variant.code or "")):
+            for catalog, entry in (("quizgen-template", pool.template), ("quizgen-variant", item.code)):
                 catalogentry = _sub(general, f"{{{IMSMD}}}catalogentry")
                 _sub(catalogentry, f"{{{IMSMD}}}catalog", catalog)
                 _sub(_sub(catalogentry, f"{{{IMSMD}}}entry"), f"{{{IMSMD}}}langstring", entry)
@@ -767,7 +780,7 @@ def build_manifest(flavour: str, identifier: str, test_href: str, test_id: str, 
             _sub(qti, f"{{{QTIMD30}}}toolVersion", __version__)
             lom = _sub(meta, f"{{{LOM}}}lom")
             general = _sub(lom, f"{{{LOM}}}general")
-            for catalog, entry in (("quizgen-item", item.identifier), ("quizgen-template", pool.template), ("quizgen-variant", item.variant.code or "")):
+            for catalog, entry in (("quizgen-item", item.identifier), ("quizgen-template", pool.template), ("quizgen-variant", item.code)):
                 identifier_element = _sub(general, f"{{{LOM}}}identifier")
                 _sub(identifier_element, f"{{{LOM}}}catalog", catalog)
                 _sub(identifier_element, f"{{{LOM}}}entry", entry)
@@ -885,29 +898,38 @@ def export_qti(
 
         return export_canvas(items, count, seed, allow_fewer, progress, title)
     dialect = DIALECTS[flavour]
-    kind = flavour
-    built: list[tuple[QtiPool, list[BuiltItem]]] = []
-    files: list[tuple[str, bytes]] = []
-    for item in items:
+    processes = worker_count(len(items)) if count * len(items) >= PARALLEL_FROM else 1
+
+    def build(item: ExportItem) -> tuple[QtiPool, list[PackedItem]]:
+        """One template's pool, its items built, serialised and validated (in a worker for a large export)."""
         template = item.template
         pool = QtiPool(template.id, template.title, template.topic, [], points=1.0 if item.points is None else float(item.points))
-        made: list[BuiltItem] = []
+        made: list[PackedItem] = []
         for variant in variants_of(template, count, seed, item.nice, allow_fewer):
             one = ItemBuilder(dialect, variant, item.points).build()
             data = serialise(one.root)
-            check_file(one.href, data, kind)
-            files.append((one.href, data))
-            made.append(one)
+            check_file(one.href, data, flavour)
+            made.append(PackedItem(one.identifier, one.href, one.interaction, variant.code or "", data))
             pool.items.append(one.identifier)
-            if progress:
+            if progress and processes == 1:
                 progress()
         pool.shortfall = count - len(made)
+        return pool, made
+
+    if processes > 1:
+        schema(flavour)  # compiled once, before the workers fork, rather than once in each
+    built: list[tuple[QtiPool, list[PackedItem]]] = []
+    for pool, made in ordered_map(build, items, processes):
+        if progress and processes > 1:
+            for _ in made:
+                progress()
         built.append((pool, made))
+    files = [(one.href, one.data) for _, made in built for one in made]
     pools = [pool for pool, _ in built]
     identifier = package_identifier(flavour, seed, pools)
     test_title = title or f"quizgen: {len(pools)} question{'s' if len(pools) != 1 else ''}, one variant each (seed {seed})"
     test = serialise(build_test(dialect, built, f"T-{identifier}", test_title))
-    check_file("test.xml", test, kind)
+    check_file("test.xml", test, flavour)
     manifest = serialise(build_manifest(flavour, f"M-{identifier}", "test.xml", f"T-{identifier}", [(pool, one) for pool, made in built for one in made]))
     check_file("imsmanifest.xml", manifest, f"{flavour}-manifest")
     ordered = [("imsmanifest.xml", manifest), ("test.xml", test)] + files

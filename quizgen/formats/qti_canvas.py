@@ -38,9 +38,10 @@ from lxml import etree
 from .. import __version__
 from ..engine.generate import Variant
 from ..errors import RenderError
+from ..parallel import ordered_map, worker_count
 from .moodle import Element, ExportItem, elements
 from .qti import (
-    Html, QtiExport, QtiPool, check_file, fill, item_identifier, mistake_blocks, ncname, package_identifier,
+    PARALLEL_FROM, Html, QtiExport, QtiPool, check_file, fill, item_identifier, mistake_blocks, ncname, package_identifier,
     question_kind, solution_blocks, variants_of, zip_bytes,
 )
 from .records import variant_record
@@ -138,7 +139,7 @@ def accepted_texts(element: Element) -> tuple[list[str], bool]:
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attributes: Any) -> etree._Element:
     element = etree.SubElement(parent, f"{{{QTI12}}}{tag}" if not tag.startswith("{") else tag, {k: str(v) for k, v in attributes.items()})
-    if text is not None:
+    if text:  # an empty text is no text: '<fieldentry/>', whether the item was built here or in a worker
         element.text = text
     return element
 
@@ -168,6 +169,7 @@ class CanvasItem:
     points: float
     text_fallback: bool = False  # a single number written as a text blank (it needs more than 4 decimals)
     capped: bool = False  # some blank's tolerance held more texts than it lists
+    xml: bytes = b""  # the item as text, while it travels back from a worker process
 
 
 class CanvasBuilder:
@@ -468,8 +470,10 @@ def _bytes(root: etree._Element) -> bytes:
 
 def export_canvas(items: list[ExportItem], count: int, seed: int, allow_fewer: bool = False,
                   progress: Callable[[], None] | None = None, title: str | None = None) -> QtiExport:
-    groups: list[tuple[QtiPool, list[CanvasItem]]] = []
-    for export_item in items:
+    processes = worker_count(len(items)) if count * len(items) >= PARALLEL_FROM else 1
+
+    def build(export_item: ExportItem) -> tuple[QtiPool, list[CanvasItem]]:
+        """One template's question group, its items built and checked (in a worker for a large export: sent back as XML text)."""
         template = export_item.template
         pool = QtiPool(template.id, template.title, template.topic, [])
         made: list[CanvasItem] = []
@@ -478,12 +482,24 @@ def export_canvas(items: list[ExportItem], count: int, seed: int, allow_fewer: b
             check_item(built)
             made.append(built)
             pool.items.append(built.identifier)
-            if progress:
+            if progress and processes == 1:
                 progress()
         pool.points = made[0].points
         if any(item.points != pool.points for item in made):
             raise RenderError(f"{template.id}: its variants are worth different points; a Canvas question group needs one value")
         pool.shortfall = count - len(made)
+        if processes > 1:
+            for item in made:
+                item.xml, item.root = etree.tostring(item.root), None
+        return pool, made
+
+    groups: list[tuple[QtiPool, list[CanvasItem]]] = []
+    for pool, made in ordered_map(build, items, processes):
+        for item in made:
+            if item.root is None:
+                item.root = etree.fromstring(item.xml)
+            if progress and processes > 1:
+                progress()
         groups.append((pool, made))
     pools = [pool for pool, _ in groups]
     identifier = package_identifier("canvas", seed, pools)
