@@ -24,6 +24,7 @@ from .api import (  # noqa: E402  (after __version__, which the modules below re
     export_qti,
     generate,
     load_bank,
+    mark_exam,
     read_value,
     render_text,
     solve,
@@ -34,6 +35,6 @@ from .errors import BankError, QuizgenError, RenderError, VariantError  # noqa: 
 
 __all__ = [
     "BankError", "HtmlExport", "QuizgenError", "RenderError", "VariantError", "__version__", "build_exam", "export_gift",
-    "export_html", "export_items", "export_moodle", "export_qti", "generate", "load_bank", "read_value", "render_text", "solve", "variant",
+    "export_html", "export_items", "export_moodle", "export_qti", "generate", "load_bank", "mark_exam", "read_value", "render_text", "solve", "variant",
     "variant_record",
 ]

@@ -341,7 +341,25 @@ def build_exam(
     return manifest
 
 
+def mark_exam(
+    build: str | Path, scans: list[str | Path], out: str | Path, *, corrections: str | Path | None = None, roster: str | Path | None = None,
+    dpi: int = 200, jobs: int | None = None, bank: Bank | str | Path | None = None, progress: Progress | None = None,
+    on_start: Callable[[int], Any] | None = None,
+) -> Any:
+    """Read scanned answer sheets of the build in ``build`` and mark them; write marks, grades, review and annotated copies to ``out``.
+
+    ``scans``: PDFs or images (PNG, JPEG, TIFF), any order. ``corrections``: review.csv with
+    its value column filled in. ``roster``: a CSV of students that a version sheet's ID
+    grid is matched to. ``on_start`` hears the number of pages; ``progress`` each page read.
+    Returns a summary: sheets, pages, page problems, marks to review, and each sheet's result.
+    """
+    from .marking.scan_results import mark_exam as mark
+
+    return mark(Path(build), [Path(s) for s in scans], Path(out), _bank(bank), Path(corrections) if corrections else None,
+                Path(roster) if roster else None, dpi, jobs, on_start, progress)
+
+
 __all__ = [
     "HtmlExport", "build_exam", "export_gift", "export_html", "export_items", "export_moodle", "export_qti", "generate",
-    "load_bank", "read_value", "render_text", "solve", "variant", "variant_record",
+    "load_bank", "mark_exam", "read_value", "render_text", "solve", "variant", "variant_record",
 ]

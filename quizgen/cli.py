@@ -631,6 +631,41 @@ def exam_build_command(context: _Context, spec_path: Path, out: Path, versions: 
         _write_moodle(context, (), None, spec_path, moodle_variants, seed, True, out / "moodle.xml", _DEFAULT_PENALTY)
 
 
+@exam_group.command("mark")
+@click.argument("build_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("scans", metavar="SCANS...", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Results folder (made if missing).")
+@click.option("--corrections", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="review.csv with its value column filled in: what you read where the scan was doubtful.")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Students (CSV, 'id' column) that version sheets' ID grids are matched to.")
+@click.option("--dpi", type=click.IntRange(100, 600), default=200, show_default=True, help="Resolution PDFs are read at.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes [default: one per core].")
+@click.pass_obj
+def exam_mark_command(context: _Context, build_dir: Path, scans: tuple[Path, ...], out: Path, corrections: Path | None, roster: Path | None, dpi: int, jobs: int | None) -> None:
+    """Mark scanned answer sheets (built with --sheets): grades, marks, review and annotated copies.
+
+    DIR is the build's folder (its manifest and sheet layouts); SCANS are PDFs or
+    images, in any order. Writes marks.csv (each blank: the value read, points,
+    the named mistake), grades.csv, review.html and review.csv (every doubtful
+    mark and page problem, with its image) and annotated/<sheet>.pdf. Fill in
+    review.csv's value column and rerun with --corrections review.csv.
+
+    \b
+    Example:
+      quizgen exam mark midterm scans/*.pdf --out results
+      quizgen exam mark midterm scans/*.pdf --out results --corrections results/review.csv
+    """
+    with _bar("Reading pages") as (start, advance):
+        summary = api.mark_exam(build_dir, list(scans), out, corrections=corrections, roster=roster, dpi=dpi, jobs=jobs, bank=context.bank,
+                                progress=advance, on_start=start)
+    context.warn_broken()
+    for problem in summary.problems:
+        click.echo(f"Page problem: {problem}", err=True)
+    plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"  # noqa: E731
+    click.echo(f"Wrote {out}: {plural(summary.sheets, 'sheet')} from {plural(summary.pages, 'page')}; "
+               f"{plural(summary.review, 'mark')} to review, {plural(summary.page_problems, 'page problem')} (see {out / 'review.html'})", err=True)
+
+
 # End of the exam block.
 # ---------------------------------------------------------------------------
 

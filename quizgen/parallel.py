@@ -26,6 +26,16 @@ def worker_count(items: int, requested: int | None = None) -> int:
     return max(1, min(cores, items))
 
 
+def quiet_worker() -> None:
+    """A worker process's signals: Ctrl-C (sent to the whole terminal group) is left to the parent,
+    which stops the workers with SIGTERM; that ends a worker at once and quietly (a forked worker
+    would otherwise inherit the command line's SIGTERM handler and print a traceback)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def ordered_map(function: Callable[[Any], Any], items: Sequence[Any], workers: int) -> Iterator[Any]:
     """``function(item)`` for each item, in order, computed by ``workers`` forked processes (1: here).
 
@@ -39,7 +49,7 @@ def ordered_map(function: Callable[[Any], Any], items: Sequence[Any], workers: i
     _TASK = (function, items)
     try:
         context = multiprocessing.get_context("fork")
-        with context.Pool(workers) as pool:
+        with context.Pool(workers, quiet_worker) as pool:
             yield from pool.imap(_run, range(len(items)), chunksize=1)
     finally:
         _TASK = None

@@ -24,7 +24,6 @@ import json
 import multiprocessing
 import os
 import shutil
-import signal
 import sys
 import tempfile
 from collections import deque
@@ -36,6 +35,7 @@ from .. import __version__
 from ..engine.bank import Bank
 from ..errors import QuizgenError, RenderError
 from ..outputs import atomic_write_bytes, atomic_writer
+from ..parallel import quiet_worker
 from .spec import MANIFEST_SCHEMA, ExamSpec, PaperKey, load_roster, manifest_entry, paper_document, shard, version_labels
 from .texmath import save_conversions
 
@@ -326,8 +326,7 @@ def _warm_up() -> None:
     Ctrl-C reaches every process of the terminal's group: the workers leave it to this
     process, which stops them (terminate: SIGTERM, which ends a worker at once, quietly).
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    quiet_worker()
     import pikepdf  # noqa: F401
     import typst  # noqa: F401
 

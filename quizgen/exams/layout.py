@@ -22,14 +22,14 @@ from ..errors import QuizgenError
 PT = 25.4 / 72  # millimetres per point
 PAGE = (210.0, 297.0)  # A4, the papers' size
 MARK_SIZE = 5.0  # the corner marks: squares of 5 mm ...
-MARK_INSET = 5.0  # ... 5 mm in from each corner
+MARK_INSET = 8.0  # ... 8 mm in from each corner
 MARK_CENTRES = (  # top-left, top-right, bottom-right, bottom-left
     (MARK_INSET + MARK_SIZE / 2, MARK_INSET + MARK_SIZE / 2),
     (PAGE[0] - MARK_INSET - MARK_SIZE / 2, MARK_INSET + MARK_SIZE / 2),
     (PAGE[0] - MARK_INSET - MARK_SIZE / 2, PAGE[1] - MARK_INSET - MARK_SIZE / 2),
     (MARK_INSET + MARK_SIZE / 2, PAGE[1] - MARK_INSET - MARK_SIZE / 2),
 )
-QR_BOX = (PAGE[0] - 14.0 - 20.0, 5.0, 20.0, 20.0)  # the page code: x, y, width, height
+QR_BOX = (PAGE[0] - 17.0 - 20.0, 6.0, 20.0, 20.0)  # the page code: x, y, width, height
 
 # The template's sizes (templates/typst/exam.typ): a bubble's radius, a grid's cell, the gaps.
 BUBBLE_RADIUS = 1.7
