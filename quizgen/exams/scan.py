@@ -104,11 +104,21 @@ def _pdf(path: Path) -> Any:
     import pypdfium2
 
     key = str(path)
+    if not _OPEN:
+        import atexit
+
+        atexit.register(close_scans)
     if key not in _OPEN:
         if len(_OPEN) >= 4:
             _OPEN.pop(next(iter(_OPEN))).close()
         _OPEN[key] = pypdfium2.PdfDocument(key)
     return _OPEN[key]
+
+
+def close_scans() -> None:
+    """Close the scan PDFs this process holds open."""
+    while _OPEN:
+        _OPEN.pop(next(iter(_OPEN))).close()
 
 
 def page_image(page: ScannedPage, dpi: int = DPI) -> np.ndarray:
