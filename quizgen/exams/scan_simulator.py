@@ -39,10 +39,10 @@ class Style:
     key: float = 0.6  # answers from the key ...
     mistake: float = 0.25  # ... with a named mistake ...
     empty: float = 0.03  # ... left empty (the rest: random)
-    partial: float = 0.08  # ticks that cover only part of the bubble
-    faint: float = 0.08  # pencil-light ticks
-    over: float = 0.1  # ticks that spill over the ring
-    crossed: float = 0.03  # a tick crossed out, and another one made
+    partial: float = 0.03  # ticks that cover only part of the bubble
+    faint: float = 0.05  # pencil-light ticks
+    over: float = 0.08  # ticks that spill over the ring
+    crossed: float = 0.01  # a tick crossed out, and another one made
     stray: int = 3  # stray marks per page
     distort: bool = True
 

@@ -281,7 +281,7 @@ def read_grid(item: Item, fills: list[list[float]]) -> tuple[str, str, str]:
     for position, column in enumerate(columns):
         digit, doubtful, why = _column(column)
         if doubtful:
-            partial = "".join("?" if d is None else str(d) for d in digits)
+            partial = "".join("_" if d is None else str(d) for d in digits)
             return "doubtful", "", f"digit column {position + 1} (after '{partial}'): {why}"
         digits.append(digit)
         shown += "_" if digit is None else str(digit)
@@ -472,7 +472,7 @@ class SheetResult:
 
     @property
     def total(self) -> float:
-        return round(sum(b.points for b in self.blanks), 4)
+        return sum(b.points for b in self.blanks)
 
     @property
     def needs_review(self) -> bool:
@@ -558,12 +558,12 @@ class Marker:
         keys = [f"Q{base['question']} {answer['name']}" + (f"[{k + 1}]" if size > 1 else "") for k in range(size)]
         found = [readings[k] for k in keys if k in readings]
         if len(found) != size:  # no grid for this blank on the sheet: nothing to read
-            return BlankResult(**base, blank=answer["name"], read="", status="doubtful", right="", points=0.0, max_points=round(share, 4),
+            return BlankResult(**base, blank=answer["name"], read="", status="doubtful", right="", points=0.0, max_points=share,
                                reason="this blank has no grid or marker's box on the sheet")
         status = _worst([r.status for r in found])
         texts = [r.text for r in found]
         shown = texts[0] if size == 1 else "[" + ", ".join(t or "_" for t in texts) + "]"
-        result = BlankResult(**base, blank=answer["name"], read=shown, status=status, right="", points=0.0, max_points=round(share, 4),
+        result = BlankResult(**base, blank=answer["name"], read=shown, status=status, right="", points=0.0, max_points=share,
                              reason="; ".join(f"{r.key}: {r.reason}" for r in found if r.status in ("doubtful", "missing")),
                              items=[i for r in found for i in r.items], page=found[0].page)
         if status in ("doubtful", "missing"):
@@ -573,7 +573,7 @@ class Marker:
         flat_exact = _flat_values(target.value)
         flat_tolerance = _flat_values(target.tolerance) if size > 1 else [target.tolerance]
         right = [v is not None and within(v, t, tol) for v, t, tol in zip(values, flat_exact, flat_tolerance)]
-        result.points = round(share * sum(right) / size, 4)
+        result.points = share * sum(right) / size
         result.right = ("yes" if all(right) else "no") if size == 1 else f"{sum(right)}/{size}"
         if all(v is not None for v in values) and not all(right):
             response = to_value(_shaped(values, _shape_of(answer["rounded"])))
@@ -586,10 +586,10 @@ class Marker:
 
     def _hand(self, answer: dict[str, Any], reading: Reading, share: float, base: dict[str, Any]) -> BlankResult:
         result = BlankResult(**base, blank=answer["name"], read=f"marker: {reading.text}" if reading.text else "", status=reading.status, right="",
-                             points=0.0, max_points=round(share, 4), reason=reading.reason, items=reading.items, page=reading.page)
+                             points=0.0, max_points=share, reason=reading.reason, items=reading.items, page=reading.page)
         if reading.status in ("ok", "corrected") and reading.text:
             fraction = HAND_POINTS[["0", "½", "1"].index(reading.text)]
-            result.points = round(share * fraction, 4)
+            result.points = share * fraction
             result.right = {0.0: "no", 0.5: "half", 1.0: "yes"}[fraction]
         return result
 
@@ -616,11 +616,11 @@ class Marker:
             reading = readings.get(f"Q{base['question']} row {row + 1}")
             share = points / len(key)
             result = BlankResult(**base, blank=f"row {row + 1}", read=reading.text if reading else "", status=reading.status if reading else "doubtful",
-                                 right="", points=0.0, max_points=round(share, 4), reason=reading.reason if reading else "no row on the sheet",
+                                 right="", points=0.0, max_points=share, reason=reading.reason if reading else "no row on the sheet",
                                  items=reading.items if reading else [], page=reading.page if reading else 0)
             if result.status not in ("doubtful", "missing"):
                 result.right = "yes" if result.read == pair["label"] else "no"
-                result.points = round(share, 4) if result.right == "yes" else 0.0
+                result.points = share if result.right == "yes" else 0.0
             results.append(result)
         return results
 
