@@ -318,8 +318,8 @@ def build_exam(
 
     ``versions`` (A, B, ...) or ``roster`` (a CSV with an ``id`` column: one paper per
     student) override the spec's; ``shard=(K, N)`` builds the K-th of N slices;
-    ``moodle=N`` also writes ``moodle.xml`` with N variants per template; ``sheets=True`` prints
-    answer sheets a scanner can read (corner marks, a QR code per page, digit grids). Returns the
+    ``moodle=N`` also writes ``moodle.xml`` with N variants per template; ``sheets=True`` (or the spec's
+    ``sheets = true``) prints answer sheets a scanner can read (corner marks, a QR code per page, digit grids). Returns the
     manifest: seed, bank fingerprint, and every paper's variant codes and answers.
     ``on_start`` hears how many papers will be built before the first one is (a progress bar's
     length); ``progress`` hears each paper finished. An error leaves no manifest.
@@ -335,7 +335,7 @@ def build_exam(
     mode, papers = papers_for(exam, versions, Path(roster) if roster is not None else None)
     seed = check_seed(seed if seed is not None else exam.seed)
     _started(on_start, len(slice_of(papers, *shard) if shard else papers))
-    manifest = build(exam, loaded, papers, Path(out), seed, mode, shard, latex_pdf, jobs, progress=progress, sheets=sheets)
+    manifest = build(exam, loaded, papers, Path(out), seed, mode, shard, latex_pdf, jobs, progress=progress, sheets=sheets or exam.sheets)
     if moodle is not None:
         export_moodle(exam=spec, variants=moodle, seed=seed, allow_fewer=True, output=Path(out) / "moodle.xml", bank=loaded)
     return manifest

@@ -319,3 +319,13 @@ def test_version_sheets_are_told_apart_by_stack_and_matched_to_the_roster_by_id(
     summary = quizgen.mark_exam(out, [scans], tmp_path / "results", bank=bank, roster=roster)
     assert sorted((r.sheet.id, r.student_id, r.name) for r in summary.results) == sorted((s, f"u{r.text}", f"Student {s}") for s, r in ids.items())
     assert "the name as written" in (tmp_path / "results" / "review.html").read_text(encoding="utf-8")
+
+
+def test_the_spec_can_ask_for_sheets(tmp_path, bank):
+    spec = tmp_path / "exam.toml"
+    spec.write_text((REPO / "examples" / "midterm.toml").read_text(encoding="utf-8").replace("id_digits = 8", "id_digits = 8\nsheets = true"), encoding="utf-8")
+    manifest = quizgen.build_exam(spec, tmp_path / "out", versions=1, bank=bank)
+    assert manifest["sheets"] and (tmp_path / "out" / "sheets" / "A.json").is_file()
+    spec.write_text(spec.read_text(encoding="utf-8").replace("sheets = true", 'sheets = "yes"'), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "quizgen", "exam", "build", str(spec), "--out", str(tmp_path / "bad")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "sheets" in result.stderr and len(result.stderr.strip().splitlines()) == 1

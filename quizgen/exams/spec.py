@@ -38,7 +38,7 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 _TOP_FIELDS = {
     "title", "course", "date", "duration", "instructions", "seed", "versions", "roster",
-    "shuffle_questions", "shuffle_options", "id_digits", "sections",
+    "shuffle_questions", "shuffle_options", "id_digits", "sheets", "sections",
 }
 _REQUIRED_TOP = ("title", "course", "date", "duration", "sections")
 _SECTION_FIELDS = {"title", "template", "templates", "topic", "difficulty", "kind", "count", "points", "nice", "working_space"}
@@ -79,6 +79,7 @@ class ExamSpec:
     shuffle_options: bool
     id_digits: int
     sections: tuple[Section, ...]
+    sheets: bool = False  # answer sheets a scanner can read (exam build --sheets)
 
     @property
     def question_count(self) -> int:
@@ -152,6 +153,7 @@ def load_spec(path: Path, bank: Bank) -> ExamSpec:
         shuffle_options=check.boolean(data.get("shuffle_options", True), "shuffle_options"),
         id_digits=check.integer(data.get("id_digits", 8), "id_digits", 1, 16),
         sections=sections,
+        sheets=check.boolean(data.get("sheets", False), "sheets"),
     )
 
 
