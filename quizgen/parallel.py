@@ -8,6 +8,7 @@ run. Where fork is unavailable (or the batch is small) the map runs in this proc
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -34,6 +35,22 @@ def quiet_worker() -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def worker_pool(count: int, initializer: Callable[..., None] = quiet_worker, arguments: tuple = ()) -> Iterator[Any]:
+    """A pool of ``count`` forked workers (spawned off Linux) that ends with the block: closed when it
+    succeeds, stopped at once when it fails or is interrupted, and always waited for."""
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    pool = multiprocessing.get_context(method).Pool(count, initializer, arguments)
+    try:
+        yield pool
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
 
 
 def ordered_map(function: Callable[[Any], Any], items: Sequence[Any], workers: int) -> Iterator[Any]:

@@ -846,6 +846,18 @@ def _step_provider(root):
     return None
 
 
+def generate_allowing_fewer(template: Template, count: int, seed: int, nice: bool, allow_fewer: bool) -> Iterator[Variant]:
+    """``count`` distinct variants; with ``allow_fewer`` a template that runs out gives what it has (at least one): what the exports draw."""
+    produced = 0
+    try:
+        for variant in generate(template, count, seed, nice):
+            produced += 1
+            yield variant
+    except VariantError:
+        if not allow_fewer or produced == 0:
+            raise
+
+
 def answer_shape(answer: Answer) -> tuple[int, ...]:
     """The shape of a blank's value: () for a number, (n,) for a vector, (rows, columns) for a matrix."""
     return tuple(answer.value.shape) if is_array(answer.value) else ()

@@ -23,24 +23,23 @@ relies on are pinned by tests/test_moodle.py.
 from __future__ import annotations
 
 import math
-import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Context, Decimal
 from fractions import Fraction
 from functools import lru_cache
 from html import escape
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 import jinja2
 import sympy
 from markupsafe import Markup
 
 from .. import __version__
-from ..engine.generate import Answer, MistakeValue, Variant, generate
+from ..engine.generate import Answer, MistakeValue, Variant, generate_allowing_fewer
 from ..engine.template import Template
 from ..engine.values import is_array, to_decimal
-from ..errors import QuizgenError, RenderError, VariantError
+from ..errors import QuizgenError, RenderError
 from ..parallel import ordered_map, worker_count
 from . import prose
 from .records import variant_record
@@ -484,15 +483,7 @@ def build_question(variant: Variant, points: float = 1.0, penalty: float = DEFAU
     return question
 
 
-def _variants(template: Template, count: int, seed: int, nice: bool, allow_fewer: bool) -> Iterator[Variant]:
-    produced = 0
-    try:
-        for variant in generate(template, count, seed, nice):
-            produced += 1
-            yield variant
-    except VariantError:
-        if not allow_fewer or produced == 0:
-            raise
+_variants = generate_allowing_fewer
 
 
 PARALLEL_FROM = 400  # variants: a smaller export is built in this process (a fork costs more than it saves)

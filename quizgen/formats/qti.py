@@ -39,15 +39,14 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 from latex2mathml.converter import convert as latex_to_mathml
 from lxml import etree
 
 from .. import __version__
-from ..engine.generate import Variant, generate
-from ..engine.template import Template
-from ..errors import QuizgenError, RenderError, VariantError
+from ..engine.generate import Variant, generate_allowing_fewer
+from ..errors import QuizgenError, RenderError
 from ..parallel import ordered_map, worker_count
 from . import prose
 from .moodle import Element, ExportItem, _key_tex, elements
@@ -104,16 +103,7 @@ def check_flavour(flavour: str) -> str:
     return flavour
 
 
-def variants_of(template: Template, count: int, seed: int, nice: bool, allow_fewer: bool) -> Iterator[Variant]:
-    """``count`` distinct variants; with ``allow_fewer`` a template that runs out gives what it has (at least one)."""
-    produced = 0
-    try:
-        for variant in generate(template, count, seed, nice):
-            produced += 1
-            yield variant
-    except VariantError:
-        if not allow_fewer or produced == 0:
-            raise
+variants_of = generate_allowing_fewer
 
 
 # ---------------------------------------------------------------------------

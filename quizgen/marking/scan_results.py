@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import multiprocessing
 import os
 import shutil
 import tempfile
@@ -30,7 +29,7 @@ from typing import Any, Callable
 from ..errors import QuizgenError
 from ..exams.scan import DPI, PageRead, ScannedPage, page_image
 from ..outputs import atomic_write_bytes, atomic_writer
-from ..parallel import quiet_worker
+from ..parallel import worker_pool
 from .scans import (
     PAGE_PX_PER_MM, Build, Marker, SheetResult, apply_corrections, assemble, load_build, load_corrections, load_roster_ids, read_pages, sheet_readings,
 )
@@ -208,16 +207,9 @@ def _images(build: Build, results: list[SheetResult], reads: list[PageRead], out
         found = [_sheet_images(job) for job in jobs]
         thumbs = [_thumbnail(p, dpi) for p in problem_pages]
     else:
-        pool = multiprocessing.get_context("fork" if os.name == "posix" else "spawn").Pool(count, quiet_worker)
-        try:
+        with worker_pool(count) as pool:
             found = pool.map(_sheet_images, jobs, chunksize=1)
             thumbs = pool.starmap(_thumbnail, [(p, dpi) for p in problem_pages])
-            pool.close()
-        except BaseException:
-            pool.terminate()
-            raise
-        finally:
-            pool.join()
     for crops in found:
         images["crops"].update(crops)
     for (path, number), thumb in zip(problem_pages, thumbs):

@@ -25,7 +25,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import multiprocessing
 import os
 import re
 from dataclasses import dataclass, field
@@ -40,7 +39,7 @@ from ..exams.scan import DPI, PageRead, ScannedPage, read_page, scanned_pages, s
 from ..exams.sheets import DigitGrid, PageCode
 from ..inputs import read_text
 from ..outputs import atomic_write_bytes
-from ..parallel import quiet_worker
+from ..parallel import quiet_worker, worker_pool
 
 MAX_PAGES = 100_000  # scanned pages in one run
 EMPTY_TEXT = "empty"  # what a correction writes for a blank the student left empty
@@ -157,18 +156,11 @@ def read_pages(build: Build, scans: list[Path], dpi: int = DPI, workers: int | N
             if progress:
                 progress(1)
         return reads
-    pool = multiprocessing.get_context("fork" if os.name == "posix" else "spawn").Pool(count, _start_worker, (layouts, dpi, keep))
-    try:
+    with worker_pool(count, _start_worker, (layouts, dpi, keep)) as pool:
         for read in pool.imap(_read, jobs, chunksize=2):
             reads.append(read)
             if progress:
                 progress(1)
-        pool.close()
-    except BaseException:
-        pool.terminate()
-        raise
-    finally:
-        pool.join()
     return reads
 
 
