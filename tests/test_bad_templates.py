@@ -66,7 +66,7 @@ CASES: dict[str, Case] = {
     "missing_id.yaml": Case("id", "missing required field"),
     "missing_text.yaml": Case("text", "missing required field"),
     "missing_answers.yaml": Case("answers", "missing required field"),
-    "unknown_field_typo.yaml": Case("anwsers", "unknown field (allowed: answers,"),
+    "unknown_field_typo.yaml": Case("anwsers", "unknown field (did you mean 'answers'?) (allowed: answers,"),
     "difficulty_not_number.yaml": Case("difficulty", "must be a whole number, got 'hard'"),
     "section_out_of_range.yaml": Case("section", "must be from 1 to 18, got 99"),
     "variables_not_list.yaml": Case("variables", "must be a list, got dict"),

@@ -474,3 +474,13 @@ def test_validate_missing_path(tmp_path):
 )
 def test_unknown_template_or_topic(args, message):
     assert message in fails(*args)
+
+
+def test_an_export_of_too_many_variants_says_how_to_go_on(small_bank, tmp_path):
+    line = fails("--bank", str(small_bank), "export", "moodle", "cnn.pool_output", "-n", "100", "-o", str(tmp_path / "x.xml"))
+    assert "can make only 4 distinct variants" in line and "--allow-fewer" in line
+
+
+def test_unknown_names_get_a_suggestion(small_bank):
+    assert "did you mean 'cnn.pool_output'" in fails("--bank", str(small_bank), "show", "cnn.pool_outptu")
+    assert "did you mean 'cnn.pool_output'" in fails("--bank", str(small_bank), "show", "pool_output")

@@ -62,3 +62,22 @@ def test_every_function_of_the_language_is_documented():
     missing = [name for name in sorted(formulas.FORMULAS) if f"`{name}(" not in text]
     missing += [name for name in sorted(expressions._BUILTINS) if f"`{name}(" not in text]
     assert not missing, f"docs/authoring.md does not document: {', '.join(missing)} (add them to section 6)"
+
+
+def test_the_documented_default_tolerances_are_the_codes():
+    """docs/json.md's examples of the default tolerance, read back from the code that makes it."""
+    from fractions import Fraction
+
+    import sympy
+
+    from quizgen.engine.generate import _half_unit_in_last_place
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "json.md").read_text(encoding="utf-8")
+    assert "0.0005 for `decimals: 3`" in text and "0.0005 for 0.123 at `sigfigs: 3`" in text
+
+    class Spec:  # the two fields of an AnswerSpec the default tolerance reads
+        def __init__(self, decimals=None, sigfigs=None):
+            self.decimals, self.sigfigs = decimals, sigfigs
+
+    assert Fraction(str(_half_unit_in_last_place(sympy.Rational(1234, 1000), Spec(decimals=3)))) == Fraction(5, 10000)
+    assert Fraction(str(_half_unit_in_last_place(sympy.Rational(123, 1000), Spec(sigfigs=3)))) == Fraction(5, 10000)

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import BankError, QuizgenError
+from ..errors import BankError, QuizgenError, close_names, did_you_mean
 from ..inputs import check_regular_file, read_text
 from ..resources import bank_dir
 from .template import Template, load_template, save_checked_texts
@@ -28,9 +28,10 @@ class Bank:
         if template_id not in self.templates and self.root.is_file() and self.errors:
             raise self.errors[0]  # the bank is this one file, and it does not load
         if template_id not in self.templates:
-            close = sorted(t for t in self.templates if template_id.split(".")[-1] in t)[:3]
-            hint = f" (did you mean {', '.join(close)}?)" if close else " (see 'quizgen list')"
-            raise QuizgenError(f"unknown template '{template_id}'{hint}")
+            names = {t.split(".")[-1]: t for t in sorted(self.templates)}  # a misspelt name under the right or a wrong topic
+            close = close_names(template_id, self.templates) or [names[n] for n in close_names(template_id.split(".")[-1], names)]
+            hint = did_you_mean(template_id, self.templates, close)
+            raise QuizgenError(f"unknown template '{template_id}'{hint or ' (see quizgen list)'}")
         return self.templates[template_id]
 
     def topics(self) -> list[str]:
@@ -39,7 +40,7 @@ class Bank:
     def by_topic(self, topic: str) -> list[Template]:
         found = [t for _, t in sorted(self.templates.items()) if t.topic == topic]
         if not found:
-            raise QuizgenError(f"unknown topic '{topic}' (topics: {', '.join(self.topics())})")
+            raise QuizgenError(f"unknown topic '{topic}'{did_you_mean(topic, self.topics())} (topics: {', '.join(self.topics())})")
         return found
 
 

@@ -853,9 +853,11 @@ def generate_allowing_fewer(template: Template, count: int, seed: int, nice: boo
         for variant in generate(template, count, seed, nice):
             produced += 1
             yield variant
-    except VariantError:
-        if not allow_fewer or produced == 0:
+    except VariantError as error:
+        if produced == 0:
             raise
+        if not allow_fewer:
+            raise VariantError(f"{error}: ask for fewer (--variants), or let such a template give all it has (--allow-fewer)") from None
 
 
 def answer_shape(answer: Answer) -> tuple[int, ...]:

@@ -24,7 +24,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .. import __version__
 from ..cache import Store, jinja_bytecode_cache
-from ..errors import BankError, ExpressionError, QuizgenError
+from ..errors import BankError, ExpressionError, QuizgenError, did_you_mean
 from ..inputs import MAX_YAML_NODES, read_text, yaml_expansion
 from . import expressions
 from .expressions import Expression
@@ -322,7 +322,7 @@ class _Reader:
             self.fail(where, f"must be a mapping, got {type(value).__name__}")
         unknown = sorted(set(value) - allowed)
         if unknown:
-            self.fail(f"{where}.{unknown[0]}" if where else unknown[0], f"unknown field (allowed: {', '.join(sorted(allowed))})")
+            self.fail(f"{where}.{unknown[0]}" if where else unknown[0], f"unknown field{did_you_mean(unknown[0], allowed)} (allowed: {', '.join(sorted(allowed))})")
         for name in sorted(required):
             if name not in value:
                 self.fail(f"{where}.{name}" if where else name, "missing required field")

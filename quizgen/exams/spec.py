@@ -27,7 +27,7 @@ import numpy as np
 
 from ..engine.bank import Bank
 from ..engine.generate import check_seed, generate
-from ..errors import QuizgenError
+from ..errors import QuizgenError, did_you_mean
 from ..formats.records import variant_record
 from ..inputs import read_text
 
@@ -200,7 +200,7 @@ def _section(check: _Checker, bank: Bank, data: Any, number: int) -> Section:
 def _topic_pool(check: _Checker, bank: Bank, data: dict, where: str) -> tuple[str, ...]:
     topic = check.text(data["topic"], f"{where}.topic")
     if topic not in bank.topics():
-        check.fail(f"{where}.topic", f"unknown topic '{topic}' (topics: {', '.join(bank.topics())})")
+        check.fail(f"{where}.topic", f"unknown topic '{topic}'{did_you_mean(topic, bank.topics())} (topics: {', '.join(bank.topics())})")
     difficulties = None
     if "difficulty" in data:
         value = data["difficulty"]
@@ -244,7 +244,7 @@ class _Checker:
             self.fail(where or "spec", f"must be a table, got {type(data).__name__}")
         for name in sorted(data):
             if name not in allowed:
-                self.fail(f"{where}.{name}" if where else name, f"unknown field (allowed: {', '.join(sorted(allowed))})")
+                self.fail(f"{where}.{name}" if where else name, f"unknown field{did_you_mean(name, allowed)} (allowed: {', '.join(sorted(allowed))})")
         for name in required:
             if name not in data:
                 self.fail(f"{where}.{name}" if where else name, "missing required field")
