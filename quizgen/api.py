@@ -312,7 +312,7 @@ def build_exam(
     spec: str | Path, out: str | Path, *, versions: int | None = None, roster: str | Path | None = None,
     seed: int | None = None, shard: tuple[int, int] | None = None, latex_pdf: bool = False, jobs: int | None = None,
     moodle: int | None = None, bank: Bank | str | Path | None = None, progress: Progress | None = None,
-    on_start: Callable[[int], Any] | None = None, sheets: bool = False,
+    on_start: Callable[[int], Any] | None = None, sheets: bool = False, force: bool = False,
 ) -> dict[str, Any]:
     """Papers and answer keys (PDF via Typst, LaTeX sources) and ``manifest.json`` in ``out``.
 
@@ -321,6 +321,7 @@ def build_exam(
     ``moodle=N`` also writes ``moodle.xml`` with N variants per template; ``sheets=True`` (or the spec's
     ``sheets = true``) prints answer sheets a scanner can read (corner marks, a QR code per page, digit grids). Returns the
     manifest: seed, bank fingerprint, and every paper's variant codes and answers.
+    A folder holding another build is refused unless ``force`` (which removes that build's files).
     ``on_start`` hears how many papers will be built before the first one is (a progress bar's
     length); ``progress`` hears each paper finished. An error leaves no manifest.
     """
@@ -335,7 +336,7 @@ def build_exam(
     mode, papers = papers_for(exam, versions, Path(roster) if roster is not None else None)
     seed = check_seed(seed if seed is not None else exam.seed)
     _started(on_start, len(slice_of(papers, *shard) if shard else papers))
-    manifest = build(exam, loaded, papers, Path(out), seed, mode, shard, latex_pdf, jobs, progress=progress, sheets=sheets or exam.sheets)
+    manifest = build(exam, loaded, papers, Path(out), seed, mode, shard, latex_pdf, jobs, progress=progress, sheets=sheets or exam.sheets, force=force)
     if moodle is not None:
         export_moodle(exam=spec, variants=moodle, seed=seed, allow_fewer=True, output=Path(out) / "moodle.xml", bank=loaded)
     return manifest

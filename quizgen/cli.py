@@ -601,10 +601,11 @@ def _parse_shard(text: str | None) -> tuple[int, int] | None:
 @click.option("--latex-pdf", is_flag=True, help="Also compile the LaTeX sources with pdflatex (two passes); needs pdflatex on PATH.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes [default: one per core].")
 @click.option("--sheets", is_flag=True, help="Answer sheets a scanner can read: corner marks and a QR code on every page, digit grids for numbers (filled in the keys).")
+@click.option("--force", is_flag=True, help="Replace another build in --out (its papers, keys and manifest are removed first).")
 @click.option("--moodle", "moodle_variants", metavar="N", type=click.IntRange(min=1), default=None,
               help="Also write moodle.xml: every template the exam can draw as a Moodle question bank, N variants each (as 'export moodle --exam SPEC -n N --allow-fewer').")
 @click.pass_obj
-def exam_build_command(context: _Context, spec_path: Path, out: Path, versions: int | None, roster: Path | None, seed: int | None, shard_text: str | None, latex_pdf: bool, jobs: int | None, sheets: bool, moodle_variants: int | None) -> None:
+def exam_build_command(context: _Context, spec_path: Path, out: Path, versions: int | None, roster: Path | None, seed: int | None, shard_text: str | None, latex_pdf: bool, jobs: int | None, sheets: bool, force: bool, moodle_variants: int | None) -> None:
     """Build exam papers and answer keys (PDF via Typst, plus LaTeX sources) and a manifest.
 
     For each version or student: paper-X.pdf, key-X.pdf, latex/paper-X.tex and
@@ -622,7 +623,7 @@ def exam_build_command(context: _Context, spec_path: Path, out: Path, versions: 
     """
     with _bar("Building papers") as (start, advance):
         manifest = api.build_exam(spec_path, out, versions=versions, roster=roster, seed=seed, shard=_parse_shard(shard_text),
-                                  latex_pdf=latex_pdf, jobs=jobs, bank=context.bank, progress=advance, on_start=start, sheets=sheets)
+                                  latex_pdf=latex_pdf, jobs=jobs, bank=context.bank, progress=advance, on_start=start, sheets=sheets, force=force)
     context.warn_broken()
     seed = manifest["seed"]
     built = len(manifest["papers"])

@@ -467,7 +467,7 @@ def test_validate_missing_path(tmp_path):
     "args, message",
     [
         (["show", "nosuch.template"], "unknown template 'nosuch.template'"),
-        (["show", "cnn.conv_output"], "(did you mean cnn.conv_output_size"),
+        (["show", "cnn.conv_output"], "(did you mean 'cnn.conv_output_size'"),
         (["list", "--topic", "nosuch"], "unknown topic 'nosuch'"),
         (["--bank", "/nonexistent/bank", "list"], "/nonexistent/bank: no such file or folder"),
     ],

@@ -288,3 +288,20 @@ def test_help_has_an_example():
     result = CliRunner().invoke(cli, ["exam", "build", "--help"])
     assert result.exit_code == 0
     assert "quizgen exam build examples/midterm.toml --out" in result.output
+
+
+def test_a_folder_holding_another_build_is_refused_unless_forced(tmp_path):
+    """A roster build into the folder of a versions build would leave paper-A.pdf beside the students' papers."""
+    import quizgen
+
+    spec = Path(__file__).resolve().parent.parent / "examples" / "midterm.toml"
+    out = tmp_path / "midterm"
+    quizgen.build_exam(spec, out, versions=1)
+    quizgen.build_exam(spec, out, versions=1)  # the same build again is fine
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(quizgen.QuizgenError, match=r"holds another build \(manifest.json: 1 papers \(versions\) of midterm.toml.*--force"):
+        quizgen.build_exam(spec, out, versions=2)
+    assert sorted(p.name for p in out.glob("paper-*.pdf")) == ["paper-A.pdf"]
+    quizgen.build_exam(spec, out, versions=2, seed=5, force=True)
+    assert sorted(p.name for p in out.glob("paper-*.pdf")) == ["paper-A.pdf", "paper-B.pdf"]
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"  # only the old build's own files go

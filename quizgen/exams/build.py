@@ -120,8 +120,13 @@ def build_exam(
     workers: int | None = None,
     progress: Callable[[int], Any] | None = None,
     sheets: bool = False,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """Write every paper of ``papers`` (or of the ``part`` = (K, N) slice) and return the manifest written."""
+    """Write every paper of ``papers`` (or of the ``part`` = (K, N) slice) and return the manifest written.
+
+    A folder that holds another build (its manifest says another spec, seed, bank, mode or
+    roster size) is refused, unless ``force``: then that build's files are removed first.
+    """
     from .latex import pdflatex
 
     seed = spec.seed if seed is None else seed
@@ -133,6 +138,9 @@ def build_exam(
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise QuizgenError(f"--out {out}: exists and is not a folder")
+    identity = {"spec": Path(spec.source).name, "seed": seed, "bank_fingerprint": bank.fingerprint, "mode": mode, "papers_total": len(papers),
+                "sheets": bool(sheets)}
+    _check_previous(out, identity, force)
     created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -150,6 +158,38 @@ def build_exam(
         shutil.rmtree(staging, ignore_errors=True)
     save_conversions()  # the next build starts with this one's formula shapes
     return manifest
+
+
+def _check_previous(out: Path, identity: dict[str, Any], force: bool) -> None:
+    """Refuse (or, with ``force``, clear) a folder whose manifest is of another build: its papers would stay beside these."""
+    if not out.is_dir():
+        return
+    for path in sorted(out.glob("manifest*.json")):
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            old = None
+        if isinstance(old, dict):
+            found = {**{k: old.get(k) for k in identity}, "sheets": bool(old.get("sheets"))}
+            if found == identity:
+                continue  # the same build again, or another shard of it
+        if not force:
+            what = f"{old.get('papers_total')} papers ({old.get('mode')}) of {old.get('spec')}, seed {old.get('seed')}" if isinstance(old, dict) else "an unreadable manifest"
+            raise QuizgenError(f"--out {out}: holds another build ({path.name}: {what}); give another folder, or --force to replace it")
+        _remove_build(out, path, old if isinstance(old, dict) else {})
+
+
+def _remove_build(out: Path, manifest: Path, old: dict[str, Any]) -> None:
+    """The files an earlier build's manifest names (never anything outside ``out``), then the manifest."""
+    names = list((old.get("files") or {}).values())
+    for paper in old.get("papers") or []:
+        names += list((paper.get("files") or {}).values()) if isinstance(paper, dict) else []
+    root = out.resolve()
+    for name in names:
+        target = (out / str(name)).resolve()
+        if target.is_file() and root in target.parents:
+            target.unlink()
+    manifest.unlink()
 
 
 def _move_into(staging: Path, out: Path, last: str) -> None:

@@ -28,7 +28,6 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable
@@ -64,8 +63,11 @@ class Build:
         return self.manifest["mode"]
 
 
-def load_build(folder: Path) -> Build:
-    """The manifest (or a sharded build's manifests) and the layouts; a clear error for a build without sheets."""
+def load_build(folder: Path, sheets: bool = True) -> Build:
+    """The manifest (or a sharded build's manifests) and the layouts; a clear error for a build without sheets.
+
+    ``sheets=False`` (typed answers, no scans): a build without sheets is fine, and no layout is read.
+    """
     folder = Path(folder)
     whole = folder / "manifest.json"
     parts = sorted(folder.glob("manifest-*-of-*.json"))
@@ -80,16 +82,18 @@ def load_build(folder: Path) -> Build:
     first = manifests[0]
     if not isinstance(first, dict) or not str(first.get("schema", "")).startswith("quizgen.exam-manifest/"):
         raise QuizgenError(f"{folder}: the manifest is not a quizgen exam manifest")
-    if not first.get("sheets"):
+    if not first.get("sheets") and sheets:
         raise QuizgenError(f"{folder}: these papers have no answer sheets to scan: build them with 'quizgen exam build --sheets'")
-    check = first["sheets"]["check"]
+    check = (first.get("sheets") or {}).get("check", "")
     papers: dict[str, dict[str, Any]] = {}
     layouts: dict[str, list[Item]] = {}
     for manifest in manifests:
-        if (manifest.get("sheets") or {}).get("check") != check:
+        if (manifest.get("sheets") or {}).get("check", "") != check:
             raise QuizgenError(f"{folder}: its manifests come from different builds")
         for paper in manifest["papers"]:
             papers[paper["key"]] = paper
+            if not sheets:
+                continue
             path = folder / paper["files"]["layout"]
             try:
                 layout = json.loads(read_text(path, "sheet layout"))
@@ -561,7 +565,7 @@ class Marker:
         if status in ("doubtful", "missing"):
             return result  # no points until the instructor says what it is
         target = next(a for a in variant.answers if a.spec.name == answer["name"])
-        values = [Fraction(Decimal(t)) if t else None for t in texts]
+        values = [Fraction(t) if t else None for t in texts]  # a decimal read from a grid, or a typed answer's exact fraction ('1/3')
         flat_exact = _flat_values(target.value)
         flat_tolerance = _flat_values(target.tolerance) if size > 1 else [target.tolerance]
         right = [v is not None and within(v, t, tol) for v, t, tol in zip(values, flat_exact, flat_tolerance)]
