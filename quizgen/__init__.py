@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 
 from .api import (  # noqa: E402  (after __version__, which the modules below read)
     HtmlExport,
+    answers_template,
     build_exam,
     export_gift,
     export_html,
@@ -23,6 +24,7 @@ from .api import (  # noqa: E402  (after __version__, which the modules below re
     export_moodle,
     export_qti,
     generate,
+    grade,
     load_bank,
     mark_exam,
     read_value,
@@ -34,7 +36,7 @@ from .api import (  # noqa: E402  (after __version__, which the modules below re
 from .errors import BankError, QuizgenError, RenderError, VariantError  # noqa: E402
 
 __all__ = [
-    "BankError", "HtmlExport", "QuizgenError", "RenderError", "VariantError", "__version__", "build_exam", "export_gift",
-    "export_html", "export_items", "export_moodle", "export_qti", "generate", "load_bank", "mark_exam", "read_value", "render_text", "solve", "variant",
+    "BankError", "HtmlExport", "QuizgenError", "RenderError", "VariantError", "__version__", "answers_template", "build_exam", "export_gift",
+    "export_html", "export_items", "export_moodle", "export_qti", "generate", "grade", "load_bank", "mark_exam", "read_value", "render_text", "solve", "variant",
     "variant_record",
 ]

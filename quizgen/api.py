@@ -360,7 +360,34 @@ def mark_exam(
                 Path(roster) if roster else None, dpi, jobs, on_start, progress)
 
 
+def grade(
+    build: str | Path, answers: str | Path, out: str | Path, *, overrides: str | Path | None = None, bank: Bank | str | Path | None = None,
+    progress: Progress | None = None, on_start: Callable[[int], Any] | None = None,
+) -> Any:
+    """Grade ``answers`` (exam mark's marks.csv, or a typed-answers CSV) against the build in ``build``; write the report to ``out``.
+
+    ``out`` gets grades.csv, items.csv, mistakes.csv, problems.csv and report.html
+    (docs/grading.md). ``overrides``: a CSV of (student, question, points) applied on top.
+    ``on_start`` hears the number of rows of a typed-answers CSV; ``progress`` each student marked.
+    Returns the analysis: ``.test`` (mean, sd, alpha, sem), ``.items``, ``.grading.students`` and ``.grading.problems``.
+    """
+    from .marking.grade import grade_answers
+    from .marking.grade_report import write_report
+
+    chosen = _bank(bank)
+    grading = grade_answers(Path(build), Path(answers), chosen, Path(overrides) if overrides else None, on_start, progress)
+    return write_report(Path(out), grading, chosen)
+
+
+def answers_template(build: str | Path) -> str:
+    """The empty typed-answers CSV of a build (its header, and a row per roster paper): fill it in for ``grade``."""
+    from .marking.grade import answers_template as template
+    from .marking.scans import load_build
+
+    return template(load_build(Path(build), sheets=False))
+
+
 __all__ = [
-    "HtmlExport", "build_exam", "export_gift", "export_html", "export_items", "export_moodle", "export_qti", "generate",
-    "load_bank", "mark_exam", "read_value", "render_text", "solve", "variant", "variant_record",
+    "HtmlExport", "answers_template", "build_exam", "export_gift", "export_html", "export_items", "export_moodle", "export_qti", "generate",
+    "grade", "load_bank", "mark_exam", "read_value", "render_text", "solve", "variant", "variant_record",
 ]

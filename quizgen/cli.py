@@ -667,6 +667,46 @@ def exam_mark_command(context: _Context, build_dir: Path, scans: tuple[Path, ...
                f"{plural(summary.review, 'mark')} to review, {plural(summary.page_problems, 'page problem')} (see {out / 'review.html'})", err=True)
 
 
+@cli.command("grade")
+@click.argument("build_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("answers", metavar="ANSWERS", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Report folder (made if missing).")
+@click.option("--overrides", type=click.Path(dir_okay=False, path_type=Path), default=None, help="CSV of student, question, points: your points replace the marked ones.")
+@click.option("--empty-template", "empty_template", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the empty typed-answers CSV of DIR's exam here (and grade nothing).")
+@click.pass_obj
+def grade_command(context: _Context, build_dir: Path, answers: Path | None, out: Path | None, overrides: Path | None, empty_template: Path | None) -> None:
+    """Grades and item analysis: what the class got wrong, and which named mistake.
+
+    DIR is the exam's build folder; ANSWERS is the marks.csv of 'quizgen exam mark',
+    or a CSV of typed answers (one row per student, one column per blank; see
+    docs/grading.md, and --empty-template for an empty one). Writes grades.csv,
+    items.csv (facility, discrimination, named mistakes), mistakes.csv,
+    problems.csv (answers that could not be read) and report.html.
+
+    \b
+    Example:
+      quizgen grade midterm --empty-template answers.csv
+      quizgen grade midterm answers.csv --out report
+      quizgen grade midterm results/marks.csv --out report --overrides overrides.csv
+    """
+    if empty_template is not None:
+        with atomic_writer(empty_template) as stream:
+            stream.write(api.answers_template(build_dir))
+        click.echo(f"Wrote {empty_template}: fill in one row per student, then run 'quizgen grade {build_dir} {empty_template} --out REPORT'", err=True)
+        return
+    if answers is None or out is None:
+        raise QuizgenError("give ANSWERS and --out REPORT (or --empty-template FILE)")
+    with _bar("Grading") as (start, advance):
+        analysis = api.grade(build_dir, answers, out, overrides=overrides, bank=context.bank, progress=advance, on_start=start)
+    context.warn_broken()
+    test = analysis.test
+    problems = len(analysis.grading.problems)
+    shown = lambda v, d=2: "–" if v is None else f"{v:.{d}f}"  # noqa: E731
+    click.echo(f"Wrote {out}: {test.students} student{'s' if test.students != 1 else ''}, mean {shown(test.mean)} of {test.max_points:g}, "
+               f"alpha {shown(test.alpha, 3)}; {problems} answer{'s' if problems != 1 else ''} to settle (see {out / 'report.html'})", err=True)
+
+
 # End of the exam block.
 # ---------------------------------------------------------------------------
 

@@ -311,9 +311,9 @@ def _read_question(marker: Marker, question: dict[str, Any], cells: list[str], r
                 readings[f"Q{number} row {r + 1}"] = Reading(f"Q{number} row {r + 1}", "doubtful", "", f"cannot read {text[:40]!r}: {error}")
             problems.append(Problem(student, number, "matching", text, str(error)))
             return
-        letter = {pair["right"]: pair["label"] for pair in question["matching"]}  # the letters as printed on this paper
+        rights = sorted(pair["right"] for pair in question["matching"])  # read_matching letters them in this order
         for r, (_, right) in enumerate(pairs):
-            readings[f"Q{number} row {r + 1}"] = Reading(f"Q{number} row {r + 1}", "ok", letter[right])
+            readings[f"Q{number} row {r + 1}"] = Reading(f"Q{number} row {r + 1}", "ok", "ABCDEFGH"[rights.index(right)])
         return
     for index, answer in enumerate(question["answers"]):
         text = cells[index]
@@ -341,14 +341,10 @@ def _read_question(marker: Marker, question: dict[str, Any], cells: list[str], r
 
 
 def _printed_matching(question: dict[str, Any]) -> Any:
-    """The matching as this paper prints it (its rows in their order, the partners lettered A, B... in sorted order), for read_matching."""
+    """The matching as this paper prints it (its rows in their order), for read_matching: the typed letters it returns are the paper's."""
     from types import SimpleNamespace
 
-    key = question["matching"]
-    rights = sorted(pair["right"] for pair in key)
-    if any(pair["label"] != "ABCDEFGH"[rights.index(pair["right"])] for pair in key):
-        raise QuizgenError(f"question {question['number']}: the manifest letters the matching partners in an order this version cannot read")
-    return SimpleNamespace(answers=[SimpleNamespace(value=[(pair["left"], pair["right"]) for pair in key])])
+    return SimpleNamespace(answers=[SimpleNamespace(value=[(pair["left"], pair["right"]) for pair in question["matching"]])])
 
 
 def _read_hand(number: int, answer: dict[str, Any], text: str, readings: dict[str, Reading], problems: list[Problem], student: str) -> None:

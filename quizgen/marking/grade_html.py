@@ -82,7 +82,7 @@ def mistake_bars(analysis: Analysis) -> list[dict[str, Any]]:
         entries.append({"name": "", "label": "left empty", "feedback": "", "count": empty})
         tallest = max((e["count"] for e in entries), default=0) or 1
         for e in entries:
-            e["w"] = 260 * e["count"] / tallest
+            e["w"] = 230 * e["count"] / tallest
             e["share"] = e["count"] / it.students if it.students else 0.0
         charts.append({"item": it, "entries": entries, "height": 22 * len(entries) + 4})
     return charts

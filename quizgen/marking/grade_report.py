@@ -109,7 +109,7 @@ def analyse(grading: Grading, bank: Any = None) -> Analysis:
         for q in paper["questions"]:
             if (q["number"], q["template"]) not in keys:
                 keys.append((q["number"], q["template"]))
-    keys.sort(key=lambda k: (k[0], keys.index(k)))
+    keys = [k for _, k in sorted(enumerate(keys), key=lambda pair: (pair[1][0], pair[0]))]  # by question, first seen first
     for number, template in keys:
         takers = [(i, s) for i, s in enumerate(students) if _template(s, number) == template]
         if not takers:
