@@ -368,7 +368,7 @@ def export() -> None:
 @click.argument("template_ids", nargs=-1)
 @click.option("--topic", help="Only this topic.")
 @click.option("--count", "-n", type=click.IntRange(min=1), default=5, show_default=True, help="Questions to ask (a wrong answer may add another variant).")
-@click.option("--seed", type=int, default=None, help="Seed of the variants [default: the number of sessions in --progress, else 0].")
+@click.option("--seed", type=int, default=None, help="Seed of the variants [default: a fresh one each session, printed, so that a session can be replayed].")
 @click.option("--progress", "progress_path", type=click.Path(dir_okay=False, path_type=Path), help="JSON record of how each topic went: the next session starts with the weakest topics.")
 @click.pass_obj
 def practice_command(context: _Context, template_ids: tuple[str, ...], topic: str | None, count: int, seed: int | None, progress_path: Path | None) -> None:
@@ -387,7 +387,11 @@ def practice_command(context: _Context, template_ids: tuple[str, ...], topic: st
 
     templates = _templates(context, template_ids, topic) if template_ids or topic else [t for _, t in sorted(context.bank.templates.items())]
     progress_record = Progress.load(progress_path)
-    seed = check_seed(progress_record.sessions if seed is None else seed)
+    if seed is None:
+        import secrets
+
+        seed = secrets.randbelow(1_000_000)  # a new session each time; the seed is printed, and --seed replays it
+    seed = check_seed(seed)
 
     def ask(prompt: str) -> str:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -41,7 +42,9 @@ def small_bank(monkeypatch, bank_dir):
 
 
 def practise(*args: str, typed: list[str]) -> Result:
-    result = CliRunner().invoke(cli, ["practice", *args], input="".join(line + "\n" for line in typed))
+    """A session replayed with a known seed (0 unless the test gives one): a session's own seed is fresh each time."""
+    seed = [] if "--seed" in args else ["--seed", "0"]
+    result = CliRunner().invoke(cli, ["practice", *seed, *args], input="".join(line + "\n" for line in typed))
     assert "Traceback" not in result.output
     return result
 
@@ -176,7 +179,7 @@ def test_progress_is_written_atomically_and_the_next_session_starts_with_the_wea
     record = tmp_path / "progress.json"
     size = variants(bank, SIZE, 0)[0]
     softmax = variants(bank, "multiclass.softmax", 0)[0]
-    # Session 1 (seed 0): neither topic seen, so the plan is alphabetical: cnn first, then multiclass.
+    # Session 1 (seed 0): neither topic seen; with this seed the plan asks cnn first, then multiclass.
     output = finished(practise(SIZE, "multiclass.softmax", "-n", "2", "--progress", str(record), typed=[*key(size), "0 0 1", "0", "n"]))
     assert output.index("Question 1 · cnn") < output.index("Question 2 · multiclass")
     data = json.loads(record.read_text())
@@ -185,8 +188,8 @@ def test_progress_is_written_atomically_and_the_next_session_starts_with_the_wea
     assert data["templates"]["multiclass.softmax"] == {"asked": 1, "right": 0}
     assert [p.name for p in tmp_path.iterdir()] == ["progress.json"]  # no temporary file left behind
     assert f"Progress saved to {record}" in output
-    # Session 2: seed 1 (one earlier session), and the weakest topic (multiclass) comes first.
-    output = finished(practise(SIZE, "multiclass.softmax", "-n", "2", "--progress", str(record), typed=["quit"]))
+    # Session 2, replayed with seed 1: the weakest topic (multiclass) comes first.
+    output = finished(practise(SIZE, "multiclass.softmax", "-n", "2", "--progress", str(record), "--seed", "1", typed=["quit"]))
     assert "(seed 1)" in output
     assert "Starting with your weakest topics: multiclass (0 of 1 right), cnn (1 of 1 right)." in output
     assert "Question 1 · multiclass" in output and variants(bank, "multiclass.softmax", 1)[0].code in output
@@ -256,3 +259,25 @@ def test_a_template_with_few_variants_runs_out_politely(bank):
     assert "No more distinct variants of concepts.lstm_gates_matching" in text
     assert "concepts  0 of 4 right" in text
     assert POOL > 4
+
+
+def test_each_session_has_a_fresh_seed_that_replays_it():
+    seeds = set()
+    for _ in range(3):
+        result = CliRunner().invoke(cli, ["practice", "-n", "1"], input="quit\n")
+        seed = re.search(r"\(seed (\d+)\)", result.output).group(1)
+        seeds.add(seed)
+        assert f"Replay this session with --seed {seed}." in result.output
+    assert len(seeds) > 1
+
+
+def test_a_new_learner_starts_on_easy_questions_of_mixed_topics():
+    from quizgen.marking.practice import weakest_first
+
+    templates = list(load_bank().templates.values())  # the shipped bank: many topics
+    for seed in range(5):
+        plan = weakest_first(templates, Progress(), seed)
+        first = plan[:5]
+        assert all(t.difficulty == min(x.difficulty for x in templates) for t in first)
+        assert all(a.topic != b.topic for a, b in zip(first, first[1:])), [t.id for t in first]
+    assert weakest_first(templates, Progress(), 1) != weakest_first(templates, Progress(), 2)

@@ -144,9 +144,26 @@ def _tally(path: Path, where: str, entry: object) -> Tally:
     return Tally(asked, right)  # type: ignore[arg-type]
 
 
-def weakest_first(templates: list[Template], progress: Progress) -> list[Template]:
-    """Templates of the weakest topics first, and within a topic the weakest templates first."""
-    return sorted(templates, key=lambda t: (progress.topic(t.topic).weakness, progress.template(t.id).weakness, t.id))
+def weakest_first(templates: list[Template], progress: Progress, seed: int = 0) -> list[Template]:
+    """Templates of the weakest topics first, and within a topic the weakest templates first.
+
+    Among templates as weak as each other (all of them, for a new learner) the easy ones and
+    the early sections of the formula sheet come first, in an order the session's seed
+    shuffles, and the topics take turns: a first session is not five questions of one topic.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x70726163]))  # "prac"
+    tiebreak = {t.id: float(r) for t, r in zip(sorted(templates, key=lambda t: t.id), rng.random(len(templates)))}
+    ranked = sorted(templates, key=lambda t: (progress.topic(t.topic).weakness, progress.template(t.id).weakness, t.difficulty, t.section // 4, tiebreak[t.id]))
+    mixed: list[Template] = []
+    waiting = list(ranked)
+    while waiting:  # take the best-placed template of a topic other than the last one asked, while there is one
+        last = mixed[-1].topic if mixed else None
+        pick = next((t for t in waiting if t.topic != last), waiting[0])
+        waiting.remove(pick)
+        mixed.append(pick)
+    return mixed
 
 
 # ---------------------------------------------------------------------------
@@ -166,19 +183,21 @@ def _example(kind: str, shape: tuple[int, ...]) -> str:
 class Outcome:
     right: bool
     mistakes: list[str]  # names of the named mistakes the student's answer matched
+    labels: list[str] = field(default_factory=list)  # and their labels, for the summary
 
 
 class PracticeSession:
     """Ask, mark, explain; ``ask`` returns a line of input and raises Stop at the end of input."""
 
     def __init__(self, templates: list[Template], count: int, seed: int, progress: Progress, ask: Callable[[str], str], say: Callable[[str], None]):
-        self.plan = weakest_first(templates, progress)
+        self.plan = weakest_first(templates, progress, seed)
         self.count = count
         self.seed = seed
         self.progress = progress
         self.ask = ask
         self.say = say
         self.session: dict[str, Tally] = {}
+        self.made: dict[tuple[str, str], int] = {}  # (topic, mistake label): how often, this session
         self._pools: dict[str, Iterator[Variant]] = {}
 
     # -- flow
@@ -222,6 +241,8 @@ class PracticeSession:
         tally = self.session.setdefault(template.topic, Tally())
         tally.asked += 1
         tally.right += int(outcome.right)
+        for label in outcome.labels:
+            self.made[(template.topic, label)] = self.made.get((template.topic, label), 0) + 1
         self.progress.record(template, outcome.right, outcome.mistakes)
         self.progress.save()
 
@@ -291,7 +312,8 @@ class PracticeSession:
             for answer, mark in zip(variant.answers, marks):
                 self.say("  " + self._verdict(answer.spec.label, mark))
         right = all(m is not None and m.right for m in marks)
-        return Outcome(right, [m.mistake.name for m in marks if m is not None and m.mistake is not None])
+        found = [m.mistake for m in marks if m is not None and m.mistake is not None]
+        return Outcome(right, [m.name for m in found], [m.label for m in found])
 
     def _verdict(self, label: str, mark: BlankMark | None) -> str:
         if mark is None:
@@ -317,7 +339,7 @@ class PracticeSession:
             if mark.mistake is not None:
                 line += f" It looks like you {mark.mistake.label}:\n      {tex_to_plain(mark.mistake.feedback)}"
             self.say(line)
-        return Outcome(mark.right, [mark.mistake.name] if mark.mistake is not None else [])
+        return Outcome(mark.right, [mark.mistake.name] if mark.mistake is not None else [], [mark.mistake.label] if mark.mistake is not None else [])
 
     def _matching(self, variant: Variant) -> Outcome:
         lefts, _ = matching_columns(variant)
@@ -356,6 +378,7 @@ class PracticeSession:
         self.say("Summary")
         if not self.session:
             self.say("  No question was answered.")
+            self.say(f"Replay this session with --seed {self.seed}.")
             return
         width = max(len(name) for name in [*self.session, "total"]) + 2
         for name, tally in sorted(self.session.items()):
@@ -363,5 +386,10 @@ class PracticeSession:
         right = sum(t.right for t in self.session.values())
         asked = sum(t.asked for t in self.session.values())
         self.say(f"  {'total':<{width}}{right} of {asked} right")
+        if self.made:
+            self.say("Mistakes you made:")
+            for (topic, label), times in sorted(self.made.items()):
+                self.say(f"  {label}{f' ({times} times)' if times > 1 else ''}: practise it with 'quizgen practice --topic {topic}'")
+        self.say(f"Replay this session with --seed {self.seed}.")
         if self.progress.path is not None:
             self.say(f"Progress saved to {self.progress.path}; the next session starts with your weakest topics.")
