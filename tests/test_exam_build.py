@@ -173,6 +173,23 @@ def test_combined_pdfs_hold_every_paper_padded_for_duplex(setup):
     assert len(keys) == sum(padded(p["pages"]["key"]) for p in manifest["papers"])
     first_pages = [i for i, page in enumerate(papers) if "Student ID" in page]
     assert len(first_pages) == 3 and all(i % 2 == 0 for i in first_pages), "each paper starts on a new sheet"
+    start = 0
+    for paper in manifest["papers"]:  # a padding page says whose paper it ends
+        count = paper["pages"]["paper"]
+        if count % 2:
+            assert "this page is left blank" in papers[start + count] and paper["key"] in papers[start + count]
+        start += count + count % 2
+
+
+def test_a_padding_page_shows_any_heading_as_text(tmp_path):
+    import pikepdf
+
+    from quizgen.exams.build import _padding_page
+
+    pdf = pikepdf.new()
+    _padding_page(pdf, (595.0, 842.0), "Ada (x) \\ Lovelace) Tj ET BT (s1)")
+    pdf.save(tmp_path / "p.pdf")
+    assert "Ada (x) \\ Lovelace) Tj ET BT (s1): this page is left blank" in pdf_pages(tmp_path / "p.pdf")[0]
 
 
 def test_the_same_seed_gives_identical_bytes_on_any_number_of_workers(setup, tmp_path):

@@ -441,6 +441,18 @@ def _combine_arguments(spec: ExamSpec, out: Path, entries: list[dict[str, Any]],
     return out / name, [out / e["files"][kind] for e in entries], [e["heading"] for e in entries], f"{spec.title}: {what}"
 
 
+def _padding_page(pdf: Any, size: tuple[float, float], heading: str) -> None:
+    """The blank page that starts the next paper on a new sheet, saying whose paper it ends (a loose sheet is then placed)."""
+    import pikepdf
+
+    page = pdf.add_blank_page(page_size=size)
+    text = "".join(c for c in f"{heading}: this page is left blank" if c.isprintable()).encode("cp1252", "replace")
+    text = text.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")  # a PDF string holds the text as data
+    font = pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica, Encoding=pikepdf.Name.WinAnsiEncoding)
+    page.obj.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+    page.obj.Contents = pdf.make_stream(b"BT /F1 9 Tf 0.35 g 62 31 Td (" + text + b") Tj ET")
+
+
 def _combine(target: Path, parts: list[Path], headings: list[str], title: str) -> None:
     """One print-ready PDF: every part in order, each padded to an even page count, with a bookmark per part.
 
@@ -458,7 +470,7 @@ def _combine(target: Path, parts: list[Path], headings: list[str], title: str) -
             combined.pages.extend(source.pages)
             if len(source.pages) % 2:
                 box = source.pages[-1].mediabox
-                combined.add_blank_page(page_size=(float(box[2]) - float(box[0]), float(box[3]) - float(box[1])))
+                _padding_page(combined, (float(box[2]) - float(box[0]), float(box[3]) - float(box[1])), heading)
     combined.docinfo["/Title"] = title
     combined.docinfo["/Producer"] = f"quizgen {__version__}"
     buffer = io.BytesIO()
