@@ -42,7 +42,7 @@ def ran(tmp_path_factory):
 def test_the_page_has_an_example_of_every_call():
     blocks = "\n".join(_python_blocks(API_DOC.read_text(encoding="utf-8")))
     for name in ("load_bank", "generate", "variant", "solve", "variant_record", "render_text",
-                 "export_moodle", "export_gift", "export_html", "build_exam", "QuizgenError"):
+                 "export_moodle", "export_gift", "export_html", "build_exam", "grade", "answers_template", "QuizgenError"):
         assert f"quizgen.{name}(" in blocks or f"quizgen.{name}" in blocks, name
     assert set(quizgen.__all__) >= {"load_bank", "generate", "solve", "variant_record", "build_exam", "export_moodle", "export_html"}
 
@@ -53,6 +53,7 @@ def test_the_examples_print_what_their_comments_say(ran):
     assert "{'output height': '32', 'output width': '28'}" in printed
     assert "Error: " in printed and "cnn.no_such_template" in printed
     assert namespace["again"].note == namespace["first"].note
+    assert "1 [('s1', 5)]" in printed
 
 
 def test_the_examples_write_the_files_they_name(ran):
@@ -64,6 +65,8 @@ def test_the_examples_write_the_files_they_name(ran):
     assert [paper["key"] for paper in manifest["papers"]] == ["A", "B"]
     for name in ("paper-A.pdf", "key-A.pdf", "paper-B.pdf", "key-B.pdf", "manifest.json", "moodle.xml"):
         assert (folder / "midterm" / name).is_file(), name
+    for name in ("grades.csv", "items.csv", "mistakes.csv", "problems.csv", "report.html"):
+        assert (folder / "report" / name).is_file(), name
 
 
 def test_the_api_gives_the_bytes_the_command_gives(ran, tmp_path):

@@ -1,0 +1,315 @@
+"""quizgen grade: typed answers and marks.csv to grades, item statistics and report.html.
+
+The statistics are checked against numpy on random data (and on the edge cases: one student,
+everyone alike); the grades and mistake counts against a synthetic class whose answers were
+planted from the manifest: right answers, named mistakes' values, garbage and blanks.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from quizgen.cli import cli
+from quizgen.engine.bank import load_bank
+from quizgen.marking import item_stats as st
+from quizgen.marking.grade import answers_template, grade_answers
+from quizgen.marking.grade_report import write_report
+from quizgen.marking.mark import matched_mistake, read_blank
+from quizgen.marking.scans import Marker, load_build
+
+from exam_support import SPEC
+
+
+# ---------------------------------------------------------------------------
+# The formulas, against numpy
+
+
+def _np_alpha(m: np.ndarray) -> float:
+    k = m.shape[1]
+    return k / (k - 1) * (1 - m.var(axis=0, ddof=1).sum() / m.sum(axis=1).var(ddof=1))
+
+
+def _np_discrimination(item: np.ndarray, totals: np.ndarray, top: float) -> float:
+    n = len(item)
+    g = max(1, min(n // 2, int(np.floor(0.27 * n + 0.5))))
+    order = np.lexsort((np.arange(n), -totals))  # by total, best first; ties in class order
+    return (item[order[:g]].mean() - item[order[-g:]].mean()) / top
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_statistics_equal_numpy_on_random_classes(seed):
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(3, 60)), int(rng.integers(2, 9))
+    maxima = rng.integers(1, 6, size=k).astype(float)
+    ability = rng.random(n)
+    if seed % 2:  # dichotomous: KR-20
+        m = (rng.random((n, k)) < ability[:, None]).astype(float) * maxima
+    else:
+        m = np.round(rng.random((n, k)) * ability[:, None] * maxima * 2) / 2
+        m = np.minimum(m, maxima)
+    totals = m.sum(axis=1)
+    rows = m.tolist()
+    stats = st.test_stats(rows, maxima.tolist())
+    assert stats.mean == pytest.approx(totals.mean())
+    assert stats.sd == pytest.approx(totals.std(ddof=1))
+    if totals.std() > 0:
+        assert stats.alpha == pytest.approx(_np_alpha(m))
+        assert stats.sem == pytest.approx(totals.std(ddof=1) * np.sqrt(max(0.0, 1 - _np_alpha(m))))
+    if seed % 2:
+        assert stats.kr20
+        p = m.mean(axis=0) / maxima
+        kr20 = k / (k - 1) * (1 - (p * (1 - p) * maxima**2).sum() / totals.var(ddof=0))
+        if totals.std() > 0:
+            assert stats.alpha == pytest.approx(kr20)
+    for j in range(k):
+        item = m[:, j]
+        assert st.facility(item.tolist(), maxima[j]) == pytest.approx(item.mean() / maxima[j])
+        rest = totals - item
+        expected = None if item.std() == 0 or rest.std() == 0 else np.corrcoef(item, rest)[0, 1]
+        got = st.rest_correlation(item.tolist(), totals.tolist())
+        assert (got is None) == (expected is None)
+        if expected is not None:
+            assert got == pytest.approx(expected)
+        if totals.std() > 0:
+            assert st.discrimination_index(item.tolist(), maxima[j], totals.tolist()) == pytest.approx(_np_discrimination(item, totals, maxima[j]))
+
+
+def test_statistics_of_degenerate_classes_are_none_not_errors():
+    assert st.test_stats([[1.0, 2.0]], [2.0, 2.0]).sd is None  # one student
+    one = st.test_stats([[1.0, 2.0]], [2.0, 2.0])
+    assert one.alpha is None and one.sem is None and one.mean == 3
+    same = [[1.0, 1.0]] * 5  # everyone alike
+    stats = st.test_stats(same, [1.0, 1.0])
+    assert stats.sd == 0 and stats.alpha is None and stats.sem is None
+    assert st.rest_correlation([1.0] * 5, [2.0] * 5) is None
+    assert st.discrimination_index([1.0] * 5, 1.0, [2.0] * 5) is None
+    assert st.discrimination_index([1.0], 1.0, [2.0]) is None
+    assert st.cronbach_alpha([[1.0], [0.0]]) is None  # one item
+    assert st.facility([], 1.0) is None
+
+
+def test_a_hand_worked_case():
+    # 4 students, 2 right/wrong items: totals 2, 1, 1, 0.
+    m = [[1, 1], [1, 0], [0, 1], [0, 0]]
+    stats = st.test_stats(m, [1, 1])
+    # item variances 1/3 each (n-1), total variance 2/3: alpha = 2 * (1 - (2/3)/(2/3)) = 0
+    assert stats.alpha == pytest.approx(0.0)
+    assert st.group_size(4) == 1
+    # best (2) has item 1 right, worst (0) not: D = 1
+    assert st.discrimination_index([1, 1, 0, 0], 1, [2, 1, 1, 0]) == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------------------
+# A synthetic class
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory):
+    """A roster build's manifest (no papers typeset: grading needs only the manifest)."""
+    from quizgen.exams.build import papers_for
+    from quizgen.exams.spec import MANIFEST_SCHEMA, load_spec, manifest_entry, paper_document
+
+    folder = tmp_path_factory.mktemp("grade-build")
+    bank = load_bank(None)
+    (folder / "quiz.toml").write_text(SPEC, encoding="utf-8")
+    roster = folder / "roster.csv"
+    roster.write_text("id,name\n" + "".join(f"s{n:03d},Student {n}\n" for n in range(40)) + 's999,"<script>alert(1)</script>"\n', encoding="utf-8")
+    spec = load_spec(folder / "quiz.toml", bank)
+    mode, keys = papers_for(spec, None, roster)
+    papers = [manifest_entry(paper_document(spec, bank, key), {}) for key in keys]
+    manifest = {"schema": MANIFEST_SCHEMA, "title": "Quiz 1", "course": "DNN 301", "mode": mode, "bank_fingerprint": bank.fingerprint,
+                "sheets": None, "papers": papers}
+    out = folder / "build"
+    out.mkdir()
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return out, bank
+
+
+def _text(rounded) -> str:
+    if isinstance(rounded, list):
+        return "[" + ", ".join(_text(x) for x in rounded) + "]"
+    return str(rounded)
+
+
+def _plant(build_dir: Path, bank) -> tuple[str, dict]:
+    """Typed answers of a class with known abilities: what was planted, per (student, question, blank)."""
+    b = load_build(build_dir, sheets=False)
+    marker = Marker(b, bank)
+    rows = list(csv.reader(io.StringIO(answers_template(b))))
+    header, body = rows[0], rows[1:]
+    rng = random.Random(5)
+    planted: dict = {}
+    for row in body:
+        ability = rng.random()
+        paper = b.papers[row[0]]
+        for q in paper["questions"]:
+            n = q["number"]
+            columns = [h for h in header if h == f"Q{n}" or h.startswith(f"Q{n}.")]
+            variant = marker.variant(q["template"], q["code"])
+            if q["options"]:
+                right = next(o for o in q["options"] if o["correct"])
+                wrong = [o for o in q["options"] if not o["correct"] and o["mistake"]]
+                pick = right if rng.random() < ability or not wrong else rng.choice(wrong)
+                row[header.index(columns[0])] = pick["label"].lower() + ")"  # 'b)' reads as B
+                planted[(row[1], n, "option")] = "right" if pick is right else ("mistake", pick["mistake"])
+                continue
+            if "matching" in q:
+                letters = [p["label"] for p in q["matching"]]
+                ok = rng.random() < ability
+                typed = letters if ok else letters[1:] + letters[:1]
+                row[header.index(columns[0])] = " ".join(f"{i + 1}{x}" for i, x in enumerate(typed))
+                for r in range(len(letters)):
+                    planted[(row[1], n, f"row {r + 1}")] = "right" if ok or len(set(letters)) == 1 else "unknown"
+                continue
+            for column, answer in zip(columns, q["answers"]):
+                target = next(a for a in variant.answers if a.spec.name == answer["name"])
+                mistakes = [m for m in variant.mistakes if m.answer == answer["name"]
+                            and matched_mistake(variant, target, read_blank(target, _text(m.rounded))) is m
+                            and not _right(target, _text(m.rounded))]
+                roll = rng.random()
+                if roll < ability:
+                    text, what = _text(answer["rounded"]), "right"
+                elif roll < ability + 0.15 and mistakes:
+                    m = rng.choice(mistakes)
+                    text, what = _text(m.rounded), ("mistake", m.name)
+                elif roll < ability + 0.2:
+                    text, what = "=HYPERLINK(\"x\") <b>", "garbage"
+                else:
+                    text, what = "", "empty"
+                row[header.index(column)] = text
+                planted[(row[1], n, answer["name"])] = what
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([header] + body)
+    return buffer.getvalue(), planted
+
+
+def _right(target, text: str) -> bool:
+    from quizgen.engine.generate import within
+
+    return within(read_blank(target, text), target.value, target.tolerance)
+
+
+def test_a_planted_class_is_graded_as_planted(build, tmp_path):
+    build_dir, bank = build
+    text, planted = _plant(build_dir, bank)
+    answers = tmp_path / "answers.csv"
+    answers.write_text(text, encoding="utf-8")
+    grading = grade_answers(build_dir, answers, bank)
+    analysis = write_report(tmp_path / "report", grading, bank)
+    counts: dict = {}
+    for s in grading.students:
+        for b in s.blanks:
+            what = planted[(s.student_id, b.question, b.blank)]
+            if what == "right":
+                assert b.points == pytest.approx(b.max_points), (s.student_id, b)
+            elif isinstance(what, tuple):  # a vector's mistake may still have some elements right: their share only
+                assert b.points < b.max_points - 1e-9, (s.student_id, b, what)
+            else:
+                assert b.points == 0, (s.student_id, b, what)
+            if isinstance(what, tuple):
+                assert b.mistake == what[1], (s.student_id, b)
+                key = (b.question, b.template, b.blank, what[1])
+                counts[key] = counts.get(key, 0) + 1
+            if what == "empty":
+                assert b.status == "empty"
+            if what == "garbage":
+                assert b.status == "doubtful" and s.review
+    garbage = sorted((k[0], k[1], k[2]) for k, v in planted.items() if v == "garbage")
+    assert sorted((p.student, p.question, p.blank) for p in grading.problems) == garbage
+    # each named mistake's count in mistakes.csv is what was planted
+    mistakes = list(csv.DictReader(io.StringIO((tmp_path / "report" / "mistakes.csv").read_text(encoding="utf-8"))))
+    found = {(int(r["question"]), r["template"], r["blank"], r["mistake"]): int(r["count"]) for r in mistakes}
+    assert found == counts and counts
+    # grades.csv: per-question points add up to the total; facility and alpha equal numpy's over its columns
+    grades = list(csv.DictReader(io.StringIO((tmp_path / "report" / "grades.csv").read_text(encoding="utf-8"))))
+    qs = [f"Q{n}" for n in analysis.questions]
+    m = np.array([[float(r[q]) for q in qs] for r in grades])
+    assert [float(r["total"]) for r in grades] == pytest.approx(m.sum(axis=1).tolist(), abs=1e-3)
+    assert analysis.test.alpha == pytest.approx(_np_alpha(m), abs=1e-3)
+    assert analysis.test.mean == pytest.approx(m.sum(axis=1).mean(), abs=1e-3)
+    problems = (tmp_path / "report" / "problems.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in problems  # a formula stays text in a spreadsheet
+
+
+def test_same_inputs_same_bytes_and_the_report_is_escaped(build, tmp_path):
+    build_dir, bank = build
+    text, _ = _plant(build_dir, bank)
+    answers = tmp_path / "answers.csv"
+    answers.write_text(text, encoding="utf-8")
+    outputs = []
+    for name in ("one", "two"):
+        write_report(tmp_path / name, grade_answers(build_dir, answers, bank), bank)
+        outputs.append({p.name: p.read_bytes() for p in (tmp_path / name).iterdir()})
+    assert outputs[0] == outputs[1]
+    html = outputs[0]["report.html"].decode()
+    assert "<script" not in html and 'HYPERLINK("x") <b>' not in html
+    assert "&lt;b&gt;" in html  # the garbage answer, shown as text
+    assert html.count("<svg") >= 4 and "http" not in html.replace("http-equiv", "")
+
+
+def test_overrides_replace_points_and_are_recorded(build, tmp_path):
+    build_dir, bank = build
+    text, _ = _plant(build_dir, bank)
+    answers = tmp_path / "answers.csv"
+    answers.write_text(text, encoding="utf-8")
+    overrides = tmp_path / "overrides.csv"
+    overrides.write_text("student,question,points\ns001,Q1,1.5\ns002,2,0.5\n", encoding="utf-8")
+    grading = grade_answers(build_dir, answers, bank, overrides)
+    s1 = next(s for s in grading.students if s.student_id == "s001")
+    assert s1.question_points(1) == 1.5 and 1 in s1.overrides
+    write_report(tmp_path / "r", grading, bank)
+    row = next(r for r in csv.DictReader((tmp_path / "r" / "grades.csv").open(encoding="utf-8")) if r["student_id"] == "s001")
+    assert row["Q1"] == "1.5" and "Q1:" in row["overrides"] and "-> 1.5" in row["overrides"]
+    bad = tmp_path / "bad.csv"
+    for body, message in [("student,question,points\nnobody,1,1\n", "student"), ("student,question,points\ns001,99,1\n", "question"),
+                          ("student,question,points\ns001,1,400\n", "points"), ("student,question,points\ns001,1,abc\n", "points")]:
+        bad.write_text(body, encoding="utf-8")
+        result = CliRunner().invoke(cli, ["grade", str(build_dir), str(answers), "--out", str(tmp_path / "x"), "--overrides", str(bad)])
+        assert result.exit_code == 2 and "bad.csv: line 2" in result.output and message in result.output, result.output
+
+
+def test_the_command_and_bad_answer_files(build, tmp_path):
+    build_dir, bank = build
+    runner = CliRunner()
+    template = tmp_path / "t.csv"
+    result = runner.invoke(cli, ["grade", str(build_dir), "--empty-template", str(template)])
+    assert result.exit_code == 0, result.output
+    assert template.read_text(encoding="utf-8").startswith("paper,student_id,name,Q1")
+    result = runner.invoke(cli, ["grade", str(build_dir), str(template), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output  # all empty: graded, nothing to settle
+    assert "41 students" in result.output
+    bad = tmp_path / "bad.csv"
+    for body, message in [("", "empty"), ("paper,Q1.1\nnope,1\n", "paper"), ("student_id,Q1.1\nx,1\n", "'paper' column"),
+                          ("paper,Q77\ns001,1\n", "Q77"), ("paper,Q1.1\ns001,1,2,3\n", "cells"), ("paper,Q1.1\ns001," + "9" * 5000 + "\n", "characters"),
+                          ("paper,Q1.1\ns001,1\ns001,2\n", "twice"), ("paper,Q1.1,Q1.1\ns001,1,2\n", "twice")]:
+        bad.write_text(body, encoding="utf-8")
+        result = runner.invoke(cli, ["grade", str(build_dir), str(bad), "--out", str(tmp_path / "x")])
+        assert result.exit_code == 2 and "Error:" in result.output and message in result.output, (body[:30], result.output)
+        assert "Traceback" not in result.output
+
+
+def test_marks_csv_is_read_and_checked_against_the_manifest(build, tmp_path):
+    build_dir, bank = build
+    b = load_build(build_dir, sheets=False)
+    paper = b.papers["s001"]
+    rows = ["sheet,student_id,name,question,template,code,blank,read,status,right,points,max_points,mistake,mistake_label,review_reason"]
+    for q in paper["questions"]:
+        rows.append(f"s001,s001,Ada,{q['number']},{q['template']},{q['code']},x,1,ok,yes,{q['points']},{q['points']},,,")
+    rows.append(f"s001,s001,Ada,1,{paper['questions'][0]['template']},{paper['questions'][0]['code']},y,,doubtful,,0,1,,,two ticks")
+    marks = tmp_path / "marks.csv"
+    marks.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    grading = grade_answers(build_dir, marks, bank)
+    assert grading.source == "marks" and len(grading.students) == 1
+    assert grading.students[0].review and grading.problems[0].reason == "two ticks"
+    write_report(tmp_path / "r", grading, bank)  # one student: statistics undefined, no error
+    marks.write_text("\n".join(rows).replace(paper["questions"][0]["code"], "WRONGCODE-00", 1) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["grade", str(build_dir), str(marks), "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "another build" in result.output
