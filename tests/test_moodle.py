@@ -388,9 +388,16 @@ def test_every_key_is_inside_moodles_tolerance_and_no_named_mistake_is(shipped):
         for question in category.questions:
             pairs = _scalar_groups(question)
             for answers, number in pairs:
-                right = answers[0]
-                assert right.fraction == 100 and accepts(right, number.rounded), (question.name, number.rounded, right)
-                assert Fraction(right.tolerance) >= number.tolerance  # written rounded up
+                rights = [a for a in answers if a.fraction == 100]
+                assert answers[: len(rights)] == rights and 1 <= len(rights) <= 2
+                assert accepts(rights[0], number.rounded), (question.name, number.rounded, rights[0])
+                exact = rights[-1]  # the exact answer, last of the right ones ...
+                assert Fraction(exact.tolerance) >= number.tolerance  # written rounded up
+                if len(rights) == 2:  # ... after the rounded key, shown first, whose interval lies inside the exact one's
+                    assert rights[0].value == number.rounded
+                    low, high = moodle_interval(rights[0].value, rights[0].tolerance)
+                    exact_low, exact_high = moodle_interval(exact.value, exact.tolerance)
+                    assert exact_low <= low <= high <= exact_high, (question.name, rights)
             for mistake in question.variant.mistakes:
                 firsts = [
                     next(a for a in answers if accepts(a, shown))
@@ -403,7 +410,7 @@ def test_every_key_is_inside_moodles_tolerance_and_no_named_mistake_is(shipped):
                 assert any(a.mistake is not None for a in firsts), (question.name, mistake.name)
                 for answers, number in pairs:  # wherever it is not marked right, a named mistake's feedback shows
                     for _, shown, owner in number.mistakes:
-                        if owner is mistake and not accepts(answers[0], shown):
+                        if owner is mistake and not any(accepts(a, shown) for a in answers if a.fraction == 100):
                             assert next(a for a in answers if accepts(a, shown)).mistake is not None, (question.name, mistake.name, shown)
 
 
@@ -420,15 +427,16 @@ def test_very_small_answers_are_marked_right(misc_bank):
     (category,) = build_categories([ExportItem(misc_bank.get("misc.tiny"))], 6, 1)
     for question in category.questions:
         ((answers, number),) = _scalar_groups(question)
-        right = answers[0]
+        rights = [a for a in answers if a.fraction == 100]  # the rounded key shown first, then the exact answer
+        marked_right = lambda response: any(accepts(a, response) for a in rights)  # noqa: E731  (Moodle: the first that matches)
         assert 1e-5 < float(number.exact) < 1e-4 and 1e-9 < float(number.tolerance) < 1e-6
-        assert accepts(right, number.rounded)
-        assert accepts(right, format(float(number.exact), ".3e"))  # scientific notation, as a student may type it
-        assert not accepts(right, "0")
-        assert not accepts(right, str(float(number.rounded) + 2 * float(number.tolerance)))
+        assert marked_right(number.rounded) and accepts(rights[0], number.rounded)
+        assert marked_right(format(float(number.exact), ".3e"))  # scientific notation, as a student may type it
+        assert not marked_right("0")
+        assert not marked_right(str(float(number.rounded) + 2 * float(number.tolerance)))
         scale = next(a for a in answers if a.mistake == "scale")
         assert accepts(scale, number.mistakes[0][1])
-        assert "e" not in right.value.lower() and "e" not in right.tolerance.lower()
+        assert all("e" not in a.value.lower() and "e" not in a.tolerance.lower() for a in rights)
 
 
 def test_a_mistake_is_recognised_from_its_rounded_value(misc_bank):
@@ -449,8 +457,9 @@ def test_relative_tolerance_becomes_absolute_per_variant(misc_bank):
     tolerances = set()
     for question in category.questions:
         ((answers, number),) = _scalar_groups(question)
-        assert float(answers[0].tolerance) == pytest.approx(float(number.exact) / 100, rel=1e-12)
-        tolerances.add(answers[0].tolerance)
+        exact = [a for a in answers if a.fraction == 100][-1]  # after the rounded key, shown first
+        assert float(exact.tolerance) == pytest.approx(float(number.exact) / 100, rel=1e-12)
+        tolerances.add(exact.tolerance)
     assert len(tolerances) > 1
 
 

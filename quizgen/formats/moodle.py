@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Context, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal
 from fractions import Fraction
 from functools import lru_cache
 from html import escape
@@ -142,7 +142,7 @@ class MoodleCategory:
 # Numbers as Moodle reads them
 
 
-_CONTEXTS = {rounding: Context(prec=DIGITS, rounding=rounding) for rounding in (ROUND_HALF_EVEN, ROUND_CEILING)}
+_CONTEXTS = {rounding: Context(prec=DIGITS, rounding=rounding) for rounding in (ROUND_HALF_EVEN, ROUND_CEILING, ROUND_FLOOR)}
 
 
 def decimal_text(value: Fraction, rounding: str = ROUND_HALF_EVEN) -> str:
@@ -320,7 +320,12 @@ def _numeric_answers(element: Element, feedback: _MistakeFeedback, catch_all: bo
     Moodle would already mark right is left out: it can never be reached.
     """
     right = NumericAnswer(decimal_text(element.exact), tolerance_text(element.tolerance), 100, _right_feedback(element.rounded, element.tolerance))
+    if _same_number(element.rounded, element.exact):
+        right.value = element.rounded  # the same number as the key writes it ('-1.0', not '-1')
     answers = [right]
+    shown = _shown_key(element, right.feedback)
+    if shown is not None:
+        answers.insert(0, shown)
     for value, shown, mistake in element.mistakes:
         if accepts(right, shown) or accepts(right, decimal_text(value)):
             continue
@@ -333,6 +338,34 @@ def _numeric_answers(element: Element, feedback: _MistakeFeedback, catch_all: bo
     if catch_all:
         answers.append(NumericAnswer("*", "0", 0, "<p>Not right: compare your working with the worked solution.</p>"))
     return answers
+
+
+def _same_number(text: str, value: Fraction) -> bool:
+    try:
+        return Fraction(text) == value
+    except (ValueError, ZeroDivisionError):
+        return False
+
+
+def _shown_key(element: Element, feedback: str) -> NumericAnswer | None:
+    """The rounded key as a first right answer, so that Moodle's "The correct answer is" shows it, not 14 digits.
+
+    Its interval lies inside the exact answer's (centre the rounded value, tolerance what is
+    left of the answer's, rounded down), and the exact answer follows it: the two together
+    accept exactly what the answer alone does, so the marking rule is unchanged. None when the
+    rounded value is the exact one, or lies outside the tolerance (a stated tolerance smaller
+    than the rounding).
+    """
+    try:
+        rounded = Fraction(element.rounded)
+    except (ValueError, ZeroDivisionError):
+        return None
+    centre = Fraction(decimal_text(element.exact))  # the exact answer as written (14 digits), which Moodle's interval is around
+    margin = abs(centre) / 10**13  # Moodle computes the intervals in floating point: keep clear of their last digit
+    left = element.tolerance - abs(rounded - centre) - margin
+    if rounded == element.exact or left < 0 or decimal_text(rounded) == decimal_text(element.exact):
+        return None
+    return NumericAnswer(element.rounded, decimal_text(left, ROUND_FLOOR), 100, feedback)  # as the key shows it, trailing zeros too
 
 
 def _right_feedback(rounded: str, tolerance: Fraction) -> str:
