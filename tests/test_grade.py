@@ -313,3 +313,45 @@ def test_marks_csv_is_read_and_checked_against_the_manifest(build, tmp_path):
     marks.write_text("\n".join(rows).replace(paper["questions"][0]["code"], "WRONGCODE-00", 1) + "\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["grade", str(build_dir), str(marks), "--out", str(tmp_path / "x")])
     assert result.exit_code == 2 and "another build" in result.output
+
+
+def test_every_column_is_documented(build, tmp_path):
+    build_dir, bank = build
+    text, _ = _plant(build_dir, bank)
+    (tmp_path / "a.csv").write_text(text, encoding="utf-8")
+    write_report(tmp_path / "r", grade_answers(build_dir, tmp_path / "a.csv", bank), bank)
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "grading.md").read_text(encoding="utf-8")
+    for name in ("items.csv", "mistakes.csv", "problems.csv", "grades.csv"):
+        header = (tmp_path / "r" / name).read_text(encoding="utf-8").split("\n", 1)[0].split(",")
+        missing = [c for c in header if not c.startswith("Q") and f"`{c}" not in doc and f" {c}," not in doc and f", {c}`" not in doc]
+        assert not missing, (name, missing)
+
+
+def test_report_in_chromium_draws_its_plots_fetches_nothing_and_prints(build, tmp_path):
+    import shutil
+
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip("Debian's chromium is not installed")
+    build_dir, bank = build
+    text, _ = _plant(build_dir, bank)
+    (tmp_path / "a.csv").write_text(text, encoding="utf-8")
+    write_report(tmp_path / "r", grade_answers(build_dir, tmp_path / "a.csv", bank), bank)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            requests: list[str] = []
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto((tmp_path / "r" / "report.html").as_uri())
+            assert [u for u in requests if not u.startswith("file:")] == []
+            assert page.locator("#histogram rect.bar").count() == 10
+            assert page.locator("#scatter circle").count() >= 4
+            assert page.locator("svg.mistake-chart").count() >= 4
+            assert page.locator("#topic-chart rect").count() >= 2
+            box = page.locator("#histogram").bounding_box()
+            assert box and box["width"] > 100 and box["height"] > 50
+            assert page.pdf()[:5] == b"%PDF-"
+        finally:
+            browser.close()
