@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from exam_support import SPEC
 
 from quizgen.cli import cli
 from quizgen.engine.bank import load_bank
@@ -24,9 +25,6 @@ from quizgen.marking.grade import answers_template, grade_answers
 from quizgen.marking.grade_report import write_report
 from quizgen.marking.mark import matched_mistake, read_blank
 from quizgen.marking.scans import Marker, load_build
-
-from exam_support import SPEC
-
 
 # ---------------------------------------------------------------------------
 # The formulas, against numpy
@@ -115,7 +113,12 @@ def test_a_hand_worked_case():
 def build(tmp_path_factory):
     """A roster build's manifest (no papers typeset: grading needs only the manifest)."""
     from quizgen.exams.build import papers_for
-    from quizgen.exams.spec import MANIFEST_SCHEMA, load_spec, manifest_entry, paper_document
+    from quizgen.exams.spec import (
+        MANIFEST_SCHEMA,
+        load_spec,
+        manifest_entry,
+        paper_document,
+    )
 
     folder = tmp_path_factory.mktemp("grade-build")
     bank = load_bank(None)
@@ -277,7 +280,7 @@ def test_overrides_replace_points_and_are_recorded(build, tmp_path):
 
 
 def test_the_command_and_bad_answer_files(build, tmp_path):
-    build_dir, bank = build
+    build_dir, _ = build
     runner = CliRunner()
     template = tmp_path / "t.csv"
     result = runner.invoke(cli, ["grade", str(build_dir), "--empty-template", str(template)])

@@ -16,14 +16,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import QuizgenError
 from ..inputs import read_text
-from ..outputs import atomic_writer
 from . import item_stats
 from .mark import read_blank, read_matching, read_option
 from .responses import ResponseError
@@ -446,6 +446,15 @@ def grade_answers(folder: Path, answers: Path, bank: Any, overrides: Path | None
 
 
 __all__ = [
-    "Grading", "Problem", "Student", "answers_template", "apply_overrides", "column_names", "grade_answers", "is_marks_csv", "read_marks",
-    "read_typed", "item_stats",
+    "Grading",
+    "Problem",
+    "Student",
+    "answers_template",
+    "apply_overrides",
+    "column_names",
+    "grade_answers",
+    "is_marks_csv",
+    "item_stats",
+    "read_marks",
+    "read_typed",
 ]

@@ -6,17 +6,18 @@ Same inputs, same bytes: rows in the manifest's order, numbers at fixed precisio
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import QuizgenError
 from ..outputs import atomic_writer
-from ..resources import templates_dir
 from . import item_stats as st
 from .grade import Grading, Student
+from .scan_results import (  # the CSVs of exam mark: the same writer and the same formula guard
+    _csv as _write_csv,
+)
+from .scan_results import _safe_cell as _safe
 
 WEAK_FACILITY = (0.2, 0.9)  # an item most students fail, or nearly all get right, says little
 WEAK_DISCRIMINATION = 0.2  # below this, the item hardly tells the stronger students from the weaker
@@ -73,21 +74,6 @@ def _fmt(value: float | None, digits: int = 4) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def _safe(text: str) -> str:
-    """A cell a spreadsheet shows as text (no formula): a leading apostrophe where it would start one."""
-    if text[:1] in ("=", "+", "@", "\t", "\r") or (text[:1] == "-" and not _is_number(text)):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
-
-
 def _is_empty(blank: Any) -> bool:
     return blank.status == "empty" or (blank.status == "corrected" and not blank.read)
 
@@ -121,15 +107,15 @@ def analyse(grading: Grading, bank: Any = None) -> Analysis:
             for b in s.blanks:
                 if b.question == number and b.blank not in blank_names:
                     blank_names.append(b.blank)
-        whole = _item(grading, number, template, "", title, topic, takers, totals, top, lambda s: s.question_points(number),
-                      lambda s: [b for b in s.blanks if b.question == number])
+        whole = _item(grading, number, template, "", title, topic, takers, totals, top, lambda s, number=number: s.question_points(number),
+                      lambda s, number=number: [b for b in s.blanks if b.question == number])
         items.append(whole)
         for name in blank_names:
             rows = [(i, s) for i, s in takers if any(b.question == number and b.blank == name for b in s.blanks)]
             blank_top = max(next(b.max_points for b in s.blanks if b.question == number and b.blank == name) for _, s in rows)
             items.append(_item(grading, number, template, name, title, topic, rows, totals, blank_top,
-                               lambda s, name=name: sum(b.points for b in s.blanks if b.question == number and b.blank == name),
-                               lambda s, name=name: [b for b in s.blanks if b.question == number and b.blank == name]))
+                               lambda s, name=name, number=number: sum(b.points for b in s.blanks if b.question == number and b.blank == name),
+                               lambda s, name=name, number=number: [b for b in s.blanks if b.question == number and b.blank == name]))
     return Analysis(grading, questions, maxima, totals, test, items)
 
 
@@ -180,15 +166,6 @@ def _feedback(grading: Grading, blank: Any) -> str:
 
 # ---------------------------------------------------------------------------
 # CSVs
-
-
-def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    with atomic_writer(path) as stream:
-        stream.write(buffer.getvalue())
 
 
 def write_grades(path: Path, analysis: Analysis) -> None:

@@ -15,8 +15,8 @@ standard error.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 GROUP_SHARE = 0.27  # the upper and lower groups of the discrimination index: 27 % of the class each (Kelley)
 
@@ -65,7 +65,7 @@ def group_size(n: int, share: float = GROUP_SHARE) -> int:
     """Students in each of the upper and lower groups: round(27 % of n), at least 1; 0 when n < 2."""
     if n < 2:
         return 0
-    return max(1, min(n // 2, int(math.floor(share * n + 0.5))))
+    return max(1, min(n // 2, math.floor(share * n + 0.5)))
 
 
 def discrimination_index(scores: Sequence[float], max_points: float, totals: Sequence[float], share: float = GROUP_SHARE) -> float | None:
