@@ -507,9 +507,9 @@ def test_text_with_markup_characters_survives(misc_bank):
         wrong = [a for a in gaps[0]["answers"] if a["fraction"] == 0]
         assert len(wrong) == 1
         a = question.record["parameters"]["a"]["display"]
-        assert wrong[0]["feedback"] == (
+        assert wrong[0]["feedback"] == (  # a gap's feedback: the maths as plain text (nothing typesets the popover), the prose as written
             "<p><strong>Multiplied &lt;a&gt; &amp; b?</strong> Add, don't multiply: ]]&gt; &lt;b&gt; &amp; "
-            f"\\(\\{{a\\}} \\# \\}} ~ {{{a}}}\\) # ~ }} \\}} end</p>"
+            + "{a} # } " + str(a) + " # ~ } \\} end</p>"
         )
         assert "<li>sum &lt;a &amp; b&gt;: \\(" in _text(element, "generalfeedback/text")
 

@@ -42,6 +42,7 @@ from ..engine.values import is_array, to_decimal
 from ..errors import QuizgenError, RenderError
 from ..parallel import ordered_map, worker_count
 from . import prose
+from .plain import tex_to_plain
 from .records import variant_record
 from .render import environment
 
@@ -289,15 +290,21 @@ class _MistakeFeedback:
     shown on each of its elements, so the HTML is kept.
     """
 
-    def __init__(self, variant: Variant, record: dict[str, Any]):
+    def __init__(self, variant: Variant, record: dict[str, Any], plain: bool = False):
         self.source = variant.template.source
         self.texts = {m["name"]: m["feedback"] for m in record["mistakes"]}
         self.made: dict[str, str] = {}
+        self.plain = plain  # a cloze gap's feedback is a popover that nothing typesets: its maths as plain Unicode text
 
     def __call__(self, mistake: MistakeValue) -> str:
         if mistake.name not in self.made:
             text = self.texts.get(mistake.name)
-            body = prose_html(mistake.feedback if text is None else text, f"{self.source}: mistakes.{mistake.name}.feedback")
+            text = mistake.feedback if text is None else text
+            if self.plain:
+                plain = " ".join("".join(part if kind == "text" else tex_to_plain(part) for kind, part in segments) for segments in prose.paragraphs(text))
+                body = escape(" ".join(plain.split()), quote=False)
+            else:
+                body = prose_html(text, f"{self.source}: mistakes.{mistake.name}.feedback")
             body = " ".join(body.removeprefix("<p>").removesuffix("</p>").replace("</p>\n<p>", "<br>").split())
             self.made[mistake.name] = f"<p><strong>{escape(_first_upper(mistake.label))}?</strong> {body}</p>"
         return self.made[mistake.name]
@@ -503,7 +510,7 @@ def build_question(variant: Variant, points: float = 1.0, penalty: float = DEFAU
         record=record,
         variant=variant,
     )
-    feedback = _MistakeFeedback(variant, record)
+    feedback = _MistakeFeedback(variant, record, plain=qtype == "cloze")
     if qtype == "numerical":
         _numerical(question, variant, feedback)
     elif qtype == "multichoice":
