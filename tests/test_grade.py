@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import random
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +20,10 @@ from exam_support import SPEC
 from quizgen.cli import cli
 from quizgen.engine.bank import load_bank
 from quizgen.marking import item_stats as st
-from quizgen.marking.grade import answers_template, grade_answers
+from quizgen.marking.class_simulator import planted_counts, simulate_answers
+from quizgen.marking.grade import grade_answers
 from quizgen.marking.grade_report import write_report
-from quizgen.marking.mark import matched_mistake, read_blank
-from quizgen.marking.scans import Marker, load_build
+from quizgen.marking.scans import load_build
 
 # ---------------------------------------------------------------------------
 # The formulas, against numpy
@@ -136,73 +135,9 @@ def build(tmp_path_factory):
     return out, bank
 
 
-def _text(rounded) -> str:
-    if isinstance(rounded, list):
-        return "[" + ", ".join(_text(x) for x in rounded) + "]"
-    return str(rounded)
-
-
-def _plant(build_dir: Path, bank) -> tuple[str, dict]:
-    """Typed answers of a class with known abilities: what was planted, per (student, question, blank)."""
-    b = load_build(build_dir, sheets=False)
-    marker = Marker(b, bank)
-    rows = list(csv.reader(io.StringIO(answers_template(b))))
-    header, body = rows[0], rows[1:]
-    rng = random.Random(5)
-    planted: dict = {}
-    for row in body:
-        ability = rng.random()
-        paper = b.papers[row[0]]
-        for q in paper["questions"]:
-            n = q["number"]
-            columns = [h for h in header if h == f"Q{n}" or h.startswith(f"Q{n}.")]
-            variant = marker.variant(q["template"], q["code"])
-            if q["options"]:
-                right = next(o for o in q["options"] if o["correct"])
-                wrong = [o for o in q["options"] if not o["correct"] and o["mistake"]]
-                pick = right if rng.random() < ability or not wrong else rng.choice(wrong)
-                row[header.index(columns[0])] = pick["label"].lower() + ")"  # 'b)' reads as B
-                planted[(row[1], n, "option")] = "right" if pick is right else ("mistake", pick["mistake"])
-                continue
-            if "matching" in q:
-                letters = [p["label"] for p in q["matching"]]
-                ok = rng.random() < ability
-                typed = letters if ok else letters[1:] + letters[:1]
-                row[header.index(columns[0])] = " ".join(f"{i + 1}{x}" for i, x in enumerate(typed))
-                for r in range(len(letters)):
-                    planted[(row[1], n, f"row {r + 1}")] = "right" if ok or len(set(letters)) == 1 else "unknown"
-                continue
-            for column, answer in zip(columns, q["answers"]):
-                target = next(a for a in variant.answers if a.spec.name == answer["name"])
-                mistakes = [m for m in variant.mistakes if m.answer == answer["name"]
-                            and matched_mistake(variant, target, read_blank(target, _text(m.rounded))) is m
-                            and not _right(target, _text(m.rounded))]
-                roll = rng.random()
-                if roll < ability:
-                    text, what = _text(answer["rounded"]), "right"
-                elif roll < ability + 0.15 and mistakes:
-                    m = rng.choice(mistakes)
-                    text, what = _text(m.rounded), ("mistake", m.name)
-                elif roll < ability + 0.2:
-                    text, what = "=HYPERLINK(\"x\") <b>", "garbage"
-                else:
-                    text, what = "", "empty"
-                row[header.index(column)] = text
-                planted[(row[1], n, answer["name"])] = what
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows([header] + body)
-    return buffer.getvalue(), planted
-
-
-def _right(target, text: str) -> bool:
-    from quizgen.engine.generate import within
-
-    return within(read_blank(target, text), target.value, target.tolerance)
-
-
 def test_a_planted_class_is_graded_as_planted(build, tmp_path):
     build_dir, bank = build
-    text, planted = _plant(build_dir, bank)
+    text, planted = simulate_answers(load_build(build_dir, sheets=False), bank)
     answers = tmp_path / "answers.csv"
     answers.write_text(text, encoding="utf-8")
     grading = grade_answers(build_dir, answers, bank)
@@ -231,6 +166,7 @@ def test_a_planted_class_is_graded_as_planted(build, tmp_path):
     mistakes = list(csv.DictReader(io.StringIO((tmp_path / "report" / "mistakes.csv").read_text(encoding="utf-8"))))
     found = {(int(r["question"]), r["template"], r["blank"], r["mistake"]): int(r["count"]) for r in mistakes}
     assert found == counts and counts
+    assert found == planted_counts(planted, load_build(build_dir, sheets=False))  # what examples/simulate_class.py reports
     # grades.csv: per-question points add up to the total; facility and alpha equal numpy's over its columns
     grades = list(csv.DictReader(io.StringIO((tmp_path / "report" / "grades.csv").read_text(encoding="utf-8"))))
     qs = [f"Q{n}" for n in analysis.questions]
@@ -244,7 +180,7 @@ def test_a_planted_class_is_graded_as_planted(build, tmp_path):
 
 def test_same_inputs_same_bytes_and_the_report_is_escaped(build, tmp_path):
     build_dir, bank = build
-    text, _ = _plant(build_dir, bank)
+    text, _ = simulate_answers(load_build(build_dir, sheets=False), bank)
     answers = tmp_path / "answers.csv"
     answers.write_text(text, encoding="utf-8")
     outputs = []
@@ -260,7 +196,7 @@ def test_same_inputs_same_bytes_and_the_report_is_escaped(build, tmp_path):
 
 def test_overrides_replace_points_and_are_recorded(build, tmp_path):
     build_dir, bank = build
-    text, _ = _plant(build_dir, bank)
+    text, _ = simulate_answers(load_build(build_dir, sheets=False), bank)
     answers = tmp_path / "answers.csv"
     answers.write_text(text, encoding="utf-8")
     overrides = tmp_path / "overrides.csv"
@@ -320,7 +256,7 @@ def test_marks_csv_is_read_and_checked_against_the_manifest(build, tmp_path):
 
 def test_every_column_is_documented(build, tmp_path):
     build_dir, bank = build
-    text, _ = _plant(build_dir, bank)
+    text, _ = simulate_answers(load_build(build_dir, sheets=False), bank)
     (tmp_path / "a.csv").write_text(text, encoding="utf-8")
     write_report(tmp_path / "r", grade_answers(build_dir, tmp_path / "a.csv", bank), bank)
     doc = (Path(__file__).resolve().parent.parent / "docs" / "grading.md").read_text(encoding="utf-8")
@@ -338,7 +274,7 @@ def test_report_in_chromium_draws_its_plots_fetches_nothing_and_prints(build, tm
     if not Path(chromium).exists():
         pytest.skip("Debian's chromium is not installed")
     build_dir, bank = build
-    text, _ = _plant(build_dir, bank)
+    text, _ = simulate_answers(load_build(build_dir, sheets=False), bank)
     (tmp_path / "a.csv").write_text(text, encoding="utf-8")
     write_report(tmp_path / "r", grade_answers(build_dir, tmp_path / "a.csv", bank), bank)
     with sync_playwright() as p:
