@@ -37,6 +37,7 @@ def test_report_measures_a_numeric_and_a_multiple_choice_template(tmp_path):
     assert all(count > 0 for count in choice.option_positions)
     text = format_report([sizes, choice])
     assert "cnn.conv_output_size" in text and "right option at" in text
+    assert f"    nearest distractor: {sizes.smallest_gap_mistake}\n" in text  # the whole name, however long
 
 
 def test_report_fails_on_a_template_below_its_minimum(tmp_path):
