@@ -20,8 +20,8 @@ from exam_support import SPEC
 from quizgen.cli import cli
 from quizgen.engine.bank import load_bank
 from quizgen.marking import item_stats as st
-from quizgen.marking.class_simulator import planted_counts, simulate_answers
-from quizgen.marking.grade import grade_answers
+from quizgen.marking.class_simulator import _text, planted_counts, simulate_answers
+from quizgen.marking.grade import answers_template, grade_answers
 from quizgen.marking.grade_report import write_report
 from quizgen.marking.scans import load_build
 
@@ -294,3 +294,56 @@ def test_report_in_chromium_draws_its_plots_fetches_nothing_and_prints(build, tm
             assert page.pdf()[:5] == b"%PDF-"
         finally:
             browser.close()
+
+
+def test_grade_help_has_an_example_and_a_half_command_is_one_clean_error(build, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["grade", "--help"])
+    assert result.exit_code == 0 and "Example" in result.output and "quizgen grade midterm answers.csv --out report" in result.output
+    result = runner.invoke(cli, ["grade", str(build[0])])
+    assert result.exit_code == 2 and "give ANSWERS and --out REPORT" in result.output
+    result = runner.invoke(cli, ["grade", str(tmp_path), str(tmp_path / "a.csv"), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2 and "no manifest.json" in result.output
+
+
+def test_version_papers_need_a_student_id_and_read_compact_matching(tmp_path):
+    from quizgen.exams.build import papers_for
+    from quizgen.exams.spec import (
+        MANIFEST_SCHEMA,
+        load_spec,
+        manifest_entry,
+        paper_document,
+    )
+
+    bank = load_bank(None)
+    (tmp_path / "quiz.toml").write_text(SPEC, encoding="utf-8")
+    spec = load_spec(tmp_path / "quiz.toml", bank)
+    mode, keys = papers_for(spec, 2, None)
+    papers = [manifest_entry(paper_document(spec, bank, key), {}) for key in keys]
+    out = tmp_path / "build"
+    out.mkdir()
+    (out / "manifest.json").write_text(json.dumps({"schema": MANIFEST_SCHEMA, "mode": mode, "bank_fingerprint": bank.fingerprint, "sheets": None,
+                                                   "papers": papers}), encoding="utf-8")
+    b = load_build(out, sheets=False)
+    header = answers_template(b).strip().split(",")
+    assert answers_template(b).count("\n") == 1  # version papers: a header, no rows
+    paper = b.papers["A"]
+    cells = {"paper": "A", "student_id": "x1"}
+    for q in paper["questions"]:
+        columns = [h for h in header if h == f"Q{q['number']}" or h.startswith(f"Q{q['number']}.")]
+        if "matching" in q:
+            cells[columns[0]] = "".join(p["label"] for p in q["matching"])  # 'CAB': the letters in row order
+        elif q["options"]:
+            cells[columns[0]] = next(o["label"] for o in q["options"] if o["correct"])
+        else:
+            for column, answer in zip(columns, q["answers"]):
+                cells[column] = _text(answer["rounded"])
+    body = ",".join(header) + "\n" + ",".join(f'"{cells.get(h, "")}"' for h in header) + "\n"
+    (tmp_path / "a.csv").write_text(body, encoding="utf-8")
+    grading = grade_answers(out, tmp_path / "a.csv", bank)
+    student = grading.students[0]
+    assert student.student_id == "x1" and not grading.problems
+    assert student.total(grading.questions) == pytest.approx(sum(float(q["points"]) for q in paper["questions"]))
+    (tmp_path / "a.csv").write_text(body.replace('"A","x1"', '"A",""'), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["grade", str(out), str(tmp_path / "a.csv"), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2 and "student_id: empty" in result.output
