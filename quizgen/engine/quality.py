@@ -126,13 +126,15 @@ def assess(template: Template, samples: int = 200, seed: int = 0) -> Quality:
 
 def format_report(results: list[Quality]) -> str:
     """A fixed-width table, one template a line, problems listed under it."""
-    lines = [f"{'template':<38} {'kind':<11} {'distinct':>9} {'rejected':>8} {'nearest distractor':>26}  answers / options"]
+    lines = [f"{'template':<38} {'kind':<11} {'distinct':>9} {'rejected':>8} {'nearest distractor':>20}  answers / options"]
     for q in results:
         distinct = f"{q.distinct}" if q.distinct_exact else f">={q.distinct}"
-        gap = "-" if q.smallest_gap is None else f"{q.smallest_gap:.4g}" + (f" ({q.smallest_ratio:.1f} tol)" if q.smallest_ratio is not None else "") + f" {q.smallest_gap_mistake}"
+        gap = "-" if q.smallest_gap is None else f"{q.smallest_gap:.4g}" + (f" ({q.smallest_ratio:.1f} tol)" if q.smallest_ratio is not None else "")
         ranges = ", ".join(f"{name} {low:g}..{high:g}" for name, (low, high) in q.answer_ranges.items())
         positions = f"  right option at A.. {q.option_positions}" if q.option_positions else ""
-        lines.append(f"{q.template:<38} {q.kind:<11} {distinct:>9} {q.rejected_share:>8.0%} {gap[:26]:>26}  {ranges}{positions}")
+        lines.append(f"{q.template:<38} {q.kind:<11} {distinct:>9} {q.rejected_share:>8.0%} {gap:>20}  {ranges}{positions}")
+        if q.smallest_gap is not None and q.smallest_gap_mistake:
+            lines.append(f"    nearest distractor: {q.smallest_gap_mistake}")  # whole, on its own line: a name is never cut
         for problem in q.problems:
             lines.append(f"    PROBLEM: {problem}")
     lines.append("")
