@@ -186,12 +186,28 @@ def test_same_inputs_same_bytes_and_the_report_is_escaped(build, tmp_path):
     outputs = []
     for name in ("one", "two"):
         write_report(tmp_path / name, grade_answers(build_dir, answers, bank), bank)
-        outputs.append({p.name: p.read_bytes() for p in (tmp_path / name).iterdir()})
+        outputs.append({p.name: p.read_bytes() if p.is_file() else b"" for p in (tmp_path / name).iterdir()})
     assert outputs[0] == outputs[1]
     html = outputs[0]["report.html"].decode()
     assert "<script" not in html and 'HYPERLINK("x") <b>' not in html
     assert "&lt;b&gt;" in html  # the garbage answer, shown as text
     assert html.count("<svg") >= 4 and "http" not in html.replace("http-equiv", "")
+    feedback = {name: data for name, data in outputs[0].items() if name == "feedback"}
+    assert feedback  # a folder: compared by its files below
+    pages = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "one" / "feedback").iterdir()}
+    assert pages == {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "two" / "feedback").iterdir()}
+    assert len(pages) == 41 and "s999.html" in pages
+    assert "<script" not in pages["s999.html"] and "&lt;script&gt;alert(1)&lt;/script&gt;" in pages["s999.html"]
+    assert "Worked solution" in pages["s001.html"]
+
+
+def test_feedback_file_names_are_safe_and_unique():
+    from quizgen.marking.grade_html import _file_name
+
+    taken: set[str] = set()
+    names = [_file_name(i, taken) for i in ["../../etc/passwd", "a/b", "a_b", "A_B", "", "..."]]
+    assert len({n.lower() for n in names}) == len(names)
+    assert all("/" not in n and not n.startswith(".") for n in names)
 
 
 def test_overrides_replace_points_and_are_recorded(build, tmp_path):

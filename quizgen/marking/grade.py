@@ -8,7 +8,7 @@ sheets: a typed paper and a scanned one get the same points. An answer that cann
 a listed problem (student, question, text, why) and scores nothing until an override says
 otherwise; the student's grade says "review".
 
-REPORT/ gets grades.csv, items.csv, mistakes.csv, problems.csv and report.html.
+REPORT/ gets grades.csv, items.csv, mistakes.csv, problems.csv, report.html and feedback/ (a page per student).
 """
 
 from __future__ import annotations

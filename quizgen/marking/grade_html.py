@@ -27,7 +27,18 @@ def _environment() -> jinja2.Environment:
                                   undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
         _ENV.filters["num"] = _fmt
         _ENV.filters["pct"] = lambda v: "" if v is None else f"{100 * v:.0f} %"
+        _ENV.filters["plain"] = _plain
     return _ENV
+
+
+def _plain(text: str) -> str:
+    """A bank text's TeX as plain Unicode text, as the terminal shows it ('$\\sum_i w_i$' to '∑_i w_i')."""
+    from ..formats.plain import tex_to_plain
+
+    try:
+        return tex_to_plain(text)
+    except Exception:  # noqa: BLE001 - shown as written rather than not at all
+        return text
 
 
 def histogram(totals: list[float], top: float) -> dict[str, Any]:
@@ -118,3 +129,57 @@ def render_report(analysis: Analysis) -> str:
 
 
 __all__ = ["histogram", "mistake_bars", "render_report", "scatter", "topics"]
+
+
+def _file_name(student_id: str, taken: set[str]) -> str:
+    """A student's feedback file name: the id's safe characters (ids are input), made unique."""
+    import re
+
+    base = re.sub(r"[^A-Za-z0-9._-]", "_", student_id)[:64].lstrip(".") or "student"
+    name, n = base, 1
+    while name.lower() in taken:
+        n += 1
+        name = f"{base}-{n}"
+    taken.add(name.lower())
+    return f"{name}.html"
+
+
+def render_feedback(analysis: Analysis) -> dict[str, str]:
+    """{file name: page}: per student, each question's answers, points, the mistake named, and the worked solution of their variant."""
+    from ..formats.records import variant_record
+    from ..formats.render import render_text
+
+    g = analysis.grading
+    solutions: dict[tuple[str, str], str] = {}
+    taken: set[str] = set()
+    pages: dict[str, str] = {}
+    template = _environment().get_template("grade_feedback.html.j2")
+    for student in g.students:
+        questions = []
+        for q in g.build.papers[student.paper]["questions"]:
+            key = (q["template"], q["code"])
+            if key not in solutions:
+                try:
+                    solutions[key] = render_text(variant_record(g.marker.variant(*key)))
+                except Exception:  # noqa: BLE001 - a variant the bank cannot rebuild: the page says so instead of failing the grades
+                    solutions[key] = "(the worked solution of this variant cannot be rebuilt from this bank)"
+            blanks = []
+            for b in student.blanks:
+                if b.question != q["number"]:
+                    continue
+                feedback = _feedback_of(g, b) if b.mistake else ""
+                blanks.append({"blank": b, "feedback": feedback})
+            override = student.overrides.get(q["number"])
+            questions.append({"q": q, "blanks": blanks, "points": student.question_points(q["number"]), "override": override,
+                              "solution": solutions[key]})
+        pages[_file_name(student.student_id, taken)] = template.render(
+            title=str(g.build.manifest.get("title") or "Exam"), course=str(g.build.manifest.get("course") or ""), student=student,
+            total=student.total(analysis.questions), top=sum(float(q["points"]) for q in g.build.papers[student.paper]["questions"]),
+            questions=questions)
+    return pages
+
+
+def _feedback_of(grading: Any, blank: Any) -> str:
+    from .grade_report import _feedback
+
+    return _feedback(grading, blank)

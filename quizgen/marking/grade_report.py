@@ -222,6 +222,14 @@ def write_report(out: Path, grading: Grading, bank: Any = None) -> Analysis:
 
     with atomic_writer(out / "report.html") as stream:
         stream.write(render_report(analysis))
+    if grading.marker is not None:
+        from .grade_html import render_feedback
+
+        folder = out / "feedback"
+        folder.mkdir(exist_ok=True)
+        for name, page in render_feedback(analysis).items():
+            with atomic_writer(folder / name) as stream:
+                stream.write(page)
     return analysis
 
 
