@@ -363,3 +363,15 @@ def test_version_papers_need_a_student_id_and_read_compact_matching(tmp_path):
     (tmp_path / "a.csv").write_text(body.replace('"A","x1"', '"A",""'), encoding="utf-8")
     result = CliRunner().invoke(cli, ["grade", str(out), str(tmp_path / "a.csv"), "--out", str(tmp_path / "r")])
     assert result.exit_code == 2 and "student_id: empty" in result.output
+
+
+def test_marks_csv_rounded_shares_add_up_to_the_question_points(build, tmp_path):
+    build_dir, bank = build
+    paper = load_build(build_dir, sheets=False).papers["s002"]
+    q = paper["questions"][0]
+    third = f"{float(q['points']) / 3:.4f}"
+    rows = ["sheet,student_id,name,question,template,code,blank,read,status,right,points,max_points,mistake,mistake_label,review_reason"]
+    rows += [f"s002,s002,,{q['number']},{q['template']},{q['code']},b{k},1,ok,yes,{third},{third},,," for k in range(3)]
+    (tmp_path / "marks.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    student = grade_answers(build_dir, tmp_path / "marks.csv", bank).students[0]
+    assert student.question_points(q["number"]) == float(q["points"])  # exactly: exam mark's grades.csv says the same

@@ -184,7 +184,28 @@ def read_marks(build: Build, path: Path) -> tuple[list[Student], list[Problem]]:
         if status in ("doubtful", "missing"):
             student.review = True
             problems.append(Problem(student.student_id, number, blank.blank, blank.read, blank.reason or f"the scan is {status}: not reviewed yet"))
+    for student in students.values():
+        _exact_shares(build, student)
     return list(students.values()), problems
+
+
+def _exact_shares(build: Build, student: Student) -> None:
+    """marks.csv rounds each blank's points to 4 decimals (14 points in three blanks: 4.6667 each); give back the exact shares.
+
+    A blank's maximum is its share of the question's points (by the manifest), and its points
+    a share of that (right elements out of all), both small fractions: so the sums are the
+    question's points again, as exam mark's grades.csv has them, not 14.0001.
+    """
+    for question in build.papers[student.paper]["questions"]:
+        rows = [b for b in student.blanks if b.question == question["number"]]
+        whole = sum(b.max_points for b in rows)
+        if not rows or whole <= 0:
+            continue
+        points = Fraction(str(question["points"]))
+        for b in rows:
+            top = points * Fraction(b.max_points / whole).limit_denominator(1000)
+            share = Fraction(b.points / b.max_points).limit_denominator(1000) if b.max_points > 0 else Fraction(0)
+            b.max_points, b.points = float(top), float(top * share)
 
 
 # ---------------------------------------------------------------------------
