@@ -82,7 +82,8 @@ def test_an_interrupted_build_leaves_an_earlier_build_as_it_was(big_build):
 
 
 def test_an_interrupted_generate_leaves_no_temporary_file(tmp_path):
-    process = _start("generate", "--topic", "cnn", "-n", "2000", "-o", "variants.json", cwd=tmp_path)
+    # one template that can make this many (about 10 s of work): a topic's template with fewer would end the run with an error first
+    process = _start("generate", "cnn.conv_output_size", "-n", "20000", "-o", "variants.json", cwd=tmp_path)
     _wait_for(lambda: any(tmp_path.glob(".variants.json.*.tmp")))
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
