@@ -322,6 +322,17 @@ class Html:
         fill(element, pieces)
         return element
 
+    def matrix(self, cells: list[Any], columns: int, **attributes: Any) -> etree._Element:
+        """A matrix's blanks as a table, row by row (``cells`` in reading order)."""
+        table, body = self.el("table", **attributes), self.el("tbody")
+        for start in range(0, len(cells), columns):
+            row = self.el("tr")
+            for cell in cells[start:start + columns]:
+                row.append(self.line("td", cell))
+            body.append(row)
+        table.append(body)
+        return table
+
 
 def fill(element: etree._Element, pieces: Iterable[Any]) -> etree._Element:
     for piece in pieces:
@@ -579,14 +590,7 @@ class ItemBuilder:
             if shown["kind"] == "matrix":
                 columns = answer.value.shape[1]
                 body.append(html.line("p", f"{_first_upper(label)}{unit_note}:"))
-                table, tbody = html.el("table", class_="quizgen-matrix"), html.el("tbody")
-                for start in range(0, len(made), columns):
-                    row = html.el("tr")
-                    for blank_element in made[start:start + columns]:
-                        row.append(html.line("td", blank_element))
-                    tbody.append(row)
-                table.append(tbody)
-                body.append(table)
+                body.append(html.matrix(made, columns, class_="quizgen-matrix"))
             elif shown["kind"] == "vector":
                 pieces: list[Any] = [f"{_first_upper(label)}: [ "]
                 for index, blank_element in enumerate(made):

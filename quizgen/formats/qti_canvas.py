@@ -297,14 +297,7 @@ class CanvasBuilder:
             if shown["kind"] == "matrix":
                 columns = answer.value.shape[1]
                 blocks.append(html.line("p", label + (" (" + shown["unit"] + ")" if shown["unit"] else "") + ":"))
-                table, body = html.el("table"), html.el("tbody")
-                for start in range(0, len(names), columns):
-                    row = html.el("tr")
-                    for name in names[start:start + columns]:
-                        row.append(html.line("td", name))
-                    body.append(row)
-                table.append(body)
-                blocks.append(table)
+                blocks.append(html.matrix(names, columns))
             elif shown["kind"] == "vector":
                 blocks.append(html.line("p", f"{label}: [ " + " , ".join(names) + " ]" + unit))
             else:
