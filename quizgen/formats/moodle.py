@@ -133,6 +133,7 @@ class MoodleCategory:
     shortfall: int = 0  # variants asked for but not made (with allow_fewer)
     xml: str = ""  # its part of the Moodle XML file, once rendered
     made: int = -1  # questions made: len(questions), also once a worker has sent back only the XML
+    points: float | None = None  # what an exam gives each of its questions (None: no exam)
 
     def __post_init__(self) -> None:
         if self.made < 0:
@@ -441,14 +442,37 @@ def _matching(question: MoodleQuestion, record: dict[str, Any], template: Templa
     question.pairs = pairs
 
 
-def _cloze(question: MoodleQuestion, variant: Variant, record: dict[str, Any], feedback: _MistakeFeedback) -> None:
+def gap_weights(points: float | None, count: int) -> list[int]:
+    """The whole-number weights of a cloze question's ``count`` blanks: Moodle makes their sum its mark.
+
+    Without points each blank weighs 1. With an exam's points P, which the paper exam shares
+    equally among the blanks (P/n each), the weights are those shares rounded cumulatively: blank
+    i weighs floor((i+1)·P/n) − floor(i·P/n). They sum to P, each is within 1 of its share, and
+    so is every run of blanks (an answer's vector): 10 points over 4 blanks weigh 2, 3, 2, 3,
+    12 over 8 weigh 1, 2, 1, 2, 1, 2, 1, 2 (6 for each 4-vector, as on paper). Points that are
+    not a whole number, or fewer points than blanks, cannot be a cloze question's mark: each
+    blank then weighs 1 (equal shares, as on paper), and the quiz slot's maximum mark must give
+    the points.
+    """
+    if points is None or points != int(points) or int(points) < count:
+        return [1] * count
+    whole = int(points)
+    return [(i + 1) * whole // count - i * whole // count for i in range(count)]
+
+
+def _cloze(question: MoodleQuestion, variant: Variant, record: dict[str, Any], feedback: _MistakeFeedback, points: float | None = None) -> None:
     template = variant.template
-    parts = []
+    answers = []
     for answer, shown in zip(variant.answers, record["answers"]):
         if answer.spec.kind not in ("integer", "number", "vector", "matrix"):
             raise RenderError(f"{template.source}: answers.{answer.spec.name}: a {answer.spec.kind} answer cannot be a cloze gap")
         gaps = [Gap(_numeric_answers(element, feedback, catch_all=False)) for element in elements(variant, answer)]
         question.gaps.extend(gaps)
+        answers.append((answer, shown, gaps))
+    for gap, weight in zip(question.gaps, gap_weights(points, len(question.gaps))):
+        gap.weight = weight
+    parts = []
+    for answer, shown, gaps in answers:
         markup = [Markup(gap.markup()) for gap in gaps]
         if answer.spec.kind == "matrix":
             columns = answer.value.shape[1]
@@ -491,8 +515,12 @@ def _idnumber(template_id: str, code: str) -> str:
     return template_id[: IDNUMBER_LENGTH - len(tail)] + tail
 
 
-def build_question(variant: Variant, points: float = 1.0, penalty: float = DEFAULT_PENALTY, record: dict[str, Any] | None = None) -> MoodleQuestion:
-    """The Moodle question of one variant, built from its JSON record (the truth every output shares)."""
+def build_question(variant: Variant, points: float | None = None, penalty: float = DEFAULT_PENALTY, record: dict[str, Any] | None = None) -> MoodleQuestion:
+    """The Moodle question of one variant, built from its JSON record (the truth every output shares).
+
+    ``points``: what an exam gives the question (None: 1 mark, a cloze question 1 per blank).
+    A cloze question's blanks share them by :func:`gap_weights`.
+    """
     template = variant.template
     record = variant_record(variant) if record is None else record
     qtype = _question_type(record)
@@ -505,7 +533,7 @@ def build_question(variant: Variant, points: float = 1.0, penalty: float = DEFAU
         code=record["code"],
         text=prose_html(record["text"], f"{template.source}: text") + f'\n<p><small>Variant {escape(record["code"])}</small></p>',
         general_feedback=general.strip(),
-        defaultgrade=points,
+        defaultgrade=1.0 if points is None else points,
         penalty=penalty,
         record=record,
         variant=variant,
@@ -518,8 +546,8 @@ def build_question(variant: Variant, points: float = 1.0, penalty: float = DEFAU
     elif qtype == "matching":
         _matching(question, record, template)
     else:
-        _cloze(question, variant, record, feedback)
-        question.defaultgrade = float(sum(gap.weight for gap in question.gaps))  # Moodle takes a cloze's mark from its gaps
+        _cloze(question, variant, record, feedback, points)
+        question.defaultgrade = float(sum(gap.weight for gap in question.gaps))  # Moodle takes a cloze's mark from its gaps' weights
     return question
 
 
@@ -571,20 +599,42 @@ def build_categories(
 
 def _category(item: ExportItem, count: int, seed: int, penalty: float, allow_fewer: bool, progress: Callable[[], None] | None) -> MoodleCategory:
     template = item.template
-    points = 1.0 if item.points is None else item.points
     questions = []
     for variant in _variants(template, count, seed, item.nice, allow_fewer):
-        questions.append(build_question(variant, points, penalty))
+        questions.append(build_question(variant, item.points, penalty))
         if progress:
             progress()
     path = "/".join(["$course$", "top", "quizgen", category_name(template.topic), category_name(template.title)])
-    info = f"<p>{len(questions)} variants of the quizgen template <code>{escape(template.id)}</code> (seed {seed}): add a random question from this category to a quiz to give each student one of them.</p>"
-    if any(q.qtype == "cloze" for q in questions):
-        info += "\n<p>Each blank is worth 1 mark: Moodle takes a cloze question's mark from its blanks."
-        if item.points is not None:
-            info += f" The exam gives this question {_number(points)} points: set the quiz slot's maximum mark to {_number(points)}."
-        info += "</p>"
-    return MoodleCategory(path, f"quizgen:{template.id}"[:IDNUMBER_LENGTH], info, template.id, questions, count - len(questions))
+    made = len(questions)
+    info = f"<p>{made} variant{'s' if made != 1 else ''} of the quizgen template <code>{escape(template.id)}</code> (seed {seed}): add a random question from this category to a quiz to give each student one of them.</p>"
+    if item.points is not None:
+        info += "\n" + _points_info(questions, item.points)
+    elif any(q.qtype == "cloze" for q in questions):
+        info += "\n<p>Each blank is worth 1 mark: Moodle takes a cloze question's mark from its blanks.</p>"
+    return MoodleCategory(path, f"quizgen:{template.id}"[:IDNUMBER_LENGTH], info, template.id, questions, count - len(questions), points=item.points)
+
+
+def _points_info(questions: list[MoodleQuestion], points: float) -> str:
+    """What a category's description says of an exam's points: each question's mark, its blanks' weights, the quiz slot."""
+    shown = _number(points)
+    text = f"<p>The exam gives each question of this category {shown} points."
+    if all(q.defaultgrade == points for q in questions):
+        text += f" Each is worth {shown} marks here."
+    cloze = [q for q in questions if q.qtype == "cloze"]
+    carried = [q for q in cloze if q.defaultgrade == points]
+    if carried:
+        weights = dict.fromkeys(tuple(g.weight for g in q.gaps) for q in carried)
+        text += " A cloze question's mark is the sum of its blanks' weights, which Moodle keeps as whole numbers: its blanks weigh "
+        text += " or ".join(", ".join(str(w) for w in ws) for ws in weights)
+        if any(len(set(ws)) > 1 for ws in weights):
+            text += " (on paper they share the points equally)"
+        text += "."
+    if len(carried) < len(cloze):
+        counts = sorted({len(q.gaps) for q in cloze if q.defaultgrade != points})
+        text += (f" Moodle's cloze weights are whole numbers, and {shown} points cannot be shared among {' or '.join(map(str, counts))} blanks:"
+                 " each blank then weighs 1, so such a question's mark is its number of blanks.")
+    text += f" A random question added to a quiz starts with a maximum mark of 1: set the quiz slot's maximum mark to {shown}.</p>"
+    return text
 
 
 # ---------------------------------------------------------------------------
