@@ -1,5 +1,7 @@
 """Fill in a roster build's answers-template.csv for a synthetic class, and say what was planted.
 
+The empty CSV is the one 'quizgen exam build' wrote into the build folder (answers-template.csv).
+
     python examples/simulate_class.py BUILD_DIR --out answers.csv [--seed 5]
 
 Each student of the roster has an ability; each blank gets the key's answer, one of the
@@ -30,7 +32,11 @@ def main() -> None:
     args = parser.parse_args()
     try:
         build = load_build(args.build, sheets=False)
-        text, planted = simulate_answers(build, quizgen.load_bank(), args.seed)
+        name = build.manifest["files"].get("answers_template")
+        if not name or not (args.build / name).is_file():
+            raise SystemExit(f"Error: {args.build}: no answers-template.csv: build it again with this version of quizgen")
+        empty = args.build / name
+        text, planted = simulate_answers(build, quizgen.load_bank(), args.seed, empty.read_text(encoding="utf-8"))
     except quizgen.QuizgenError as error:
         raise SystemExit(f"Error: {error}") from None
     args.out.parent.mkdir(parents=True, exist_ok=True)

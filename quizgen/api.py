@@ -299,7 +299,7 @@ def export_html(
         pools.append(pool)
         if progress is not None:
             progress(1)
-    page = render_selftest(pools, seed=seed, title=title)
+    page = render_selftest(pools, seed=seed, title=title, bank_fingerprint=loaded.fingerprint)
     _write_text(output, page)
     return HtmlExport(page, len(chosen), shortfalls)
 

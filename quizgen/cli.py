@@ -631,7 +631,8 @@ def exam_build_command(context: _Context, spec_path: Path, out: Path, versions: 
     context.warn_broken()
     seed = manifest["seed"]
     built = len(manifest["papers"])
-    click.echo(f"Wrote {out}: {built} paper{'s' if built != 1 else ''} and key{'s' if built != 1 else ''} (seed {seed}), {manifest['files']['all_papers']}, {manifest['files']['all_keys']}", err=True)
+    click.echo(f"Wrote {out}: {built} paper{'s' if built != 1 else ''} and key{'s' if built != 1 else ''} (seed {seed}), {manifest['files']['all_papers']}, {manifest['files']['all_keys']}, "
+               f"{manifest['files']['answers_template']} (for typed answers: quizgen grade)", err=True)
     if moodle_variants is not None:
         _write_moodle(context, (), None, spec_path, moodle_variants, seed, True, out / "moodle.xml", _DEFAULT_PENALTY)
 
@@ -672,8 +673,8 @@ def exam_mark_command(context: _Context, build_dir: Path, scans: tuple[Path, ...
 
 
 @cli.command("grade")
-@click.argument("build_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
-@click.argument("answers", metavar="ANSWERS", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("build_dir", metavar="DIR", type=click.Path(path_type=Path))
+@click.argument("answers", metavar="ANSWERS", required=False, type=click.Path(path_type=Path))
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Report folder (made if missing).")
 @click.option("--overrides", type=click.Path(dir_okay=False, path_type=Path), default=None, help="CSV of student, question, points: your points replace the marked ones.")
 @click.option("--empty-template", "empty_template", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -684,15 +685,17 @@ def grade_command(context: _Context, build_dir: Path, answers: Path | None, out:
 
     DIR is the exam's build folder; ANSWERS is the marks.csv of 'quizgen exam mark',
     or a CSV of typed answers (one row per student, one column per blank; see
-    docs/grading.md, and --empty-template for an empty one). Writes grades.csv,
-    items.csv (facility, discrimination, named mistakes), mistakes.csv,
-    problems.csv (answers that could not be read) and report.html.
+    docs/grading.md; the build wrote an empty one, answers-template.csv). A practice
+    round is graded the same way: DIR is the self-test page, ANSWERS the folder of
+    the attempts students saved on it. Writes grades.csv, items.csv (facility,
+    discrimination, named mistakes), mistakes.csv, problems.csv (answers that
+    could not be read), report.html and feedback/ (a page per student).
 
     \b
     Example:
-      quizgen grade midterm --empty-template answers.csv
-      quizgen grade midterm answers.csv --out report
+      quizgen grade midterm midterm/answers-template.csv --out report
       quizgen grade midterm results/marks.csv --out report --overrides overrides.csv
+      quizgen grade cnn-selftest.html attempts/ --out practice-report
     """
     if empty_template is not None:
         with atomic_writer(empty_template) as stream:
@@ -704,6 +707,8 @@ def grade_command(context: _Context, build_dir: Path, answers: Path | None, out:
     with _bar("Grading") as (start, advance):
         analysis = api.grade(build_dir, answers, out, overrides=overrides, bank=context.bank, progress=advance, on_start=start)
     context.warn_broken()
+    for note in analysis.grading.notes:
+        click.echo(f"Note: {note}", err=True)
     test = analysis.test
     problems = len(analysis.grading.problems)
     shown = lambda v, d=2: "–" if v is None else f"{v:.{d}f}"  # noqa: E731

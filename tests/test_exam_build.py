@@ -44,10 +44,15 @@ def test_every_file_is_written(setup):
     folder, _ = setup
     out = folder / "versions"
     names = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
-    expected = {"manifest.json", "all-papers.pdf", "all-keys.pdf"}
+    expected = {"manifest.json", "all-papers.pdf", "all-keys.pdf", "answers-template.csv"}
     for version in "ABC":
         expected |= {f"paper-{version}.pdf", f"key-{version}.pdf", f"latex/paper-{version}.tex", f"latex/key-{version}.tex"}
     assert names == expected
+    from quizgen.marking.grade import answers_template
+    from quizgen.marking.scans import load_build
+
+    assert manifest_of(out)["files"]["answers_template"] == "answers-template.csv"
+    assert (out / "answers-template.csv").read_text(encoding="utf-8") == answers_template(load_build(out, sheets=False))  # what grade reads
     assert not [p for p in out.rglob(".*")], "no temporary files left behind"
 
 

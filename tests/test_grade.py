@@ -315,7 +315,7 @@ def test_report_in_chromium_draws_its_plots_fetches_nothing_and_prints(build, tm
 def test_grade_help_has_an_example_and_a_half_command_is_one_clean_error(build, tmp_path):
     runner = CliRunner()
     result = runner.invoke(cli, ["grade", "--help"])
-    assert result.exit_code == 0 and "Example" in result.output and "quizgen grade midterm answers.csv --out report" in result.output
+    assert result.exit_code == 0 and "Example" in result.output and "quizgen grade midterm midterm/answers-template.csv --out report" in result.output and "attempts/" in result.output
     result = runner.invoke(cli, ["grade", str(build[0])])
     assert result.exit_code == 2 and "give ANSWERS and --out REPORT" in result.output
     result = runner.invoke(cli, ["grade", str(tmp_path), str(tmp_path / "a.csv"), "--out", str(tmp_path / "r")])
@@ -341,8 +341,9 @@ def test_version_papers_need_a_student_id_and_read_compact_matching(tmp_path):
     (out / "manifest.json").write_text(json.dumps({"schema": MANIFEST_SCHEMA, "mode": mode, "bank_fingerprint": bank.fingerprint, "sheets": None,
                                                    "papers": papers}), encoding="utf-8")
     b = load_build(out, sheets=False)
-    header = answers_template(b).strip().split(",")
-    assert answers_template(b).count("\n") == 1  # version papers: a header, no rows
+    empty = answers_template(b)
+    header = empty.splitlines()[0].split(",")
+    assert empty.splitlines()[1:] == ["A,," + "," * (len(header) - 3), "B,," + "," * (len(header) - 3)]  # a row per version, to copy per student
     paper = b.papers["A"]
     cells = {"paper": "A", "student_id": "x1"}
     for q in paper["questions"]:
@@ -354,7 +355,7 @@ def test_version_papers_need_a_student_id_and_read_compact_matching(tmp_path):
         else:
             for column, answer in zip(columns, q["answers"]):
                 cells[column] = _text(answer["rounded"])
-    body = ",".join(header) + "\n" + ",".join(f'"{cells.get(h, "")}"' for h in header) + "\n"
+    body = ",".join(header) + "\n" + ",".join(f'"{cells.get(h, "")}"' for h in header) + "\n" + "\n".join(empty.splitlines()[1:]) + "\n"  # unused template rows stay
     (tmp_path / "a.csv").write_text(body, encoding="utf-8")
     grading = grade_answers(out, tmp_path / "a.csv", bank)
     student = grading.students[0]

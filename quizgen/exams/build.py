@@ -36,6 +36,7 @@ from ..engine.bank import Bank
 from ..errors import QuizgenError, RenderError
 from ..outputs import atomic_write_bytes, atomic_writer
 from ..parallel import quiet_worker
+from .answers_csv import answers_template
 from .spec import MANIFEST_SCHEMA, ExamSpec, PaperKey, load_roster, manifest_entry, paper_document, shard, version_labels
 from .texmath import save_conversions
 
@@ -223,6 +224,7 @@ def _build_into(
         method = "spawn"
     suffix = _suffix(part)
     combined = {"all_papers": f"all-papers{suffix}.pdf", "all_keys": f"all-keys{suffix}.pdf"}
+    files = {**combined, "answers_template": f"answers-template{suffix}.csv"}
     pool = None if in_process else multiprocessing.get_context(method).Pool(count, initializer=_warm_up)
     try:
         batch = _Batch(spec, bank, seed, out, latex_pdf, pool or _InProcess(), progress, _sheets(spec, bank, seed) if sheets else None)
@@ -245,9 +247,11 @@ def _build_into(
             "papers_total": len(papers),
             "sheets": {"check": batch.sheets[1], "code": CODE_FORMAT} if batch.sheets else None,
             "shard": {"index": part[0], "count": part[1]} if part else None,
-            "files": combined,
+            "files": files,
             "papers": [{k: v for k, v in e.items() if k != "heading"} for e in entries],
         }
+        with atomic_writer(out / files["answers_template"]) as stream:  # for typed answers: quizgen grade reads it back
+            stream.write(answers_template({paper["key"]: paper for paper in manifest["papers"]}))
         text = json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False) + "\n"  # while the workers combine the PDFs
         for merge in merges:
             merge.get()

@@ -187,7 +187,7 @@ def _numeric(variant: Variant) -> tuple[list[dict], list[dict]]:
     shown, hidden = [], []
     for answer in variant.answers:
         shape = answer_shape(answer)
-        shown.append({"label": answer.spec.label, "kind": answer.spec.kind, "shape": list(shape), "unit": answer.spec.unit, "hint": describe_shape(answer.spec.kind, shape)})
+        shown.append({"name": answer.spec.name, "label": answer.spec.label, "kind": answer.spec.kind, "shape": list(shape), "unit": answer.spec.unit, "hint": describe_shape(answer.spec.kind, shape)})
         mistakes = [
             {"label": m.label, "exact": exact_text(m.value), "rounded": m.rounded, "feedback": str(prose_html(m.feedback, inline=True))}
             for m in variant.mistakes
@@ -234,7 +234,30 @@ def variant_view(variant: Variant, key: int, number: int) -> dict[str, Any]:
 # The page
 
 
-def render_selftest(pools: list[list[Variant]], seed: int, title: str = "Self-test") -> str:
+PAGE_SCHEMA = "quizgen.selftest-page/1"
+ATTEMPT_SCHEMA = "quizgen.selftest-attempt/1"
+
+
+def page_info(pools: list[list[Variant]], seed: int, title: str, bank_fingerprint: str) -> dict[str, Any]:
+    """What ``quizgen grade`` needs to mark the attempts saved on this page: its questions' templates
+    and variant codes (shown on the page anyway), never an answer; the bank rebuilds each variant."""
+    return {
+        "schema": PAGE_SCHEMA,
+        "key": page_key(pools, seed),
+        "title": title,
+        "seed": seed,
+        "bank_fingerprint": bank_fingerprint,
+        "questions": [{"template": pool[0].template.id, "codes": [v.code for v in pool]} for pool in pools],
+    }
+
+
+def info_json(info: dict[str, Any]) -> Markup:
+    """The page information as JSON inside a <script type="application/json">: '<' escaped so no text ends the element."""
+    text = json.dumps(info, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def render_selftest(pools: list[list[Variant]], seed: int, title: str = "Self-test", bank_fingerprint: str = "") -> str:
     """The whole page as one string; checked (no external reference, every secret decodes) before it is returned."""
     if not pools or not all(pools):
         raise RenderError("the self-test page needs at least one variant of each question")
@@ -255,6 +278,7 @@ def render_selftest(pools: list[list[Variant]], seed: int, title: str = "Self-te
         questions=questions,
         topics=topics,
         page_key=key,
+        info=info_json(page_info(pools, seed, title, bank_fingerprint)),
         css=Markup(_asset(env, "selftest.css")),
         script=Markup(_asset(env, "selftest.js")),
     )

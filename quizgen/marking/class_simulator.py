@@ -32,12 +32,17 @@ def _text(rounded: Any) -> str:
     return str(rounded)
 
 
-def simulate_answers(build: Build, bank: Any, seed: int = 5) -> tuple[str, dict[tuple[str, int, str], Any]]:
-    """(the typed-answers CSV, {(student, question, blank): 'right' | ('mistake', name) | 'garbage' | 'empty' | 'unknown'})."""
+def simulate_answers(build: Build, bank: Any, seed: int = 5, template: str | None = None) -> tuple[str, dict[tuple[str, int, str], Any]]:
+    """(the typed-answers CSV, {(student, question, blank): 'right' | ('mistake', name) | 'garbage' | 'empty' | 'unknown'}).
+
+    ``template``: the empty CSV to fill in (the build's answers-template.csv); by default the build's own, made again.
+    """
     if build.mode != "roster":
         raise QuizgenError(f"{build.folder}: a synthetic class needs a roster build (quizgen exam build --roster): version papers have no students")
     marker = Marker(build, bank)
-    rows = list(csv.reader(io.StringIO(answers_template(build))))
+    rows = list(csv.reader(io.StringIO(template if template is not None else answers_template(build))))
+    if rows[:1] != list(csv.reader(io.StringIO(answers_template(build))))[:1]:
+        raise QuizgenError(f"{build.folder}: the answers template has other columns than this build's papers")
     header, body = rows[0], rows[1:]
     rng = random.Random(seed)
     planted: dict[tuple[str, int, str], Any] = {}

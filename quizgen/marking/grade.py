@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import QuizgenError
+from ..exams import answers_csv
 from ..inputs import read_text
 from . import item_stats
 from .mark import read_blank, read_matching, read_option
@@ -75,8 +76,9 @@ class Grading:
     build: Build
     students: list[Student]
     problems: list[Problem]
-    source: str  # 'marks' or 'typed'
+    source: str  # 'marks', 'typed' or 'attempts'
     marker: Any = None  # rebuilds variants (the named mistakes' feedback)
+    notes: list[str] = field(default_factory=list)  # worth saying, not a problem (a student's attempt saved twice)
 
     @property
     def questions(self) -> list[int]:
@@ -213,40 +215,21 @@ def _exact_shares(build: Build, student: Student) -> None:
 
 
 def _blank_columns(build: Build) -> dict[int, int]:
-    """{question number: how many answer columns it has}: the most any paper's question of that number needs."""
-    counts: dict[int, int] = {}
-    for paper in build.papers.values():
-        for q in paper["questions"]:
-            counts[q["number"]] = max(counts.get(q["number"], 0), _cells(q))
-    return dict(sorted(counts.items()))
-
-
-def _cells(question: dict[str, Any]) -> int:
-    """A multiple-choice or matching question is one cell (a letter, or '1B 2A 3C'); otherwise one cell per answer."""
-    return 1 if question["options"] or "matching" in question else len(question["answers"])
+    return answers_csv.blank_columns(build.papers)
 
 
 def column_names(build: Build) -> list[str]:
-    """The answer columns of a typed-answers CSV: 'Q3' for a question of one cell, 'Q3.1', 'Q3.2'... otherwise."""
-    names = []
-    for number, count in _blank_columns(build).items():
-        names += [f"Q{number}"] if count == 1 else [f"Q{number}.{k}" for k in range(1, count + 1)]
-    return names
-
-
-def _column(number: int, index: int, count: int) -> str:
-    return f"Q{number}" if count == 1 else f"Q{number}.{index + 1}"
+    """The answer columns of a typed-answers CSV (exams/answers_csv.py)."""
+    return answers_csv.column_names(build.papers)
 
 
 def answers_template(build: Build) -> str:
-    """The empty typed-answers CSV of a build: one row per paper (roster papers: the student filled in)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["paper", "student_id", "name"] + column_names(build))
-    for key, paper in build.papers.items():
-        if paper["kind"] == "student":
-            writer.writerow([key, key, paper.get("name") or ""] + [""] * len(column_names(build)))
-    return buffer.getvalue()
+    """The empty typed-answers CSV of a build (exam build writes it as answers-template.csv)."""
+    return answers_csv.answers_template(build.papers)
+
+
+_cells = answers_csv.cells
+_column = answers_csv.column
 
 
 def read_typed(build: Build, marker: Marker, path: Path, progress: Callable[[int], Any] | None = None) -> tuple[list[Student], list[Problem]]:
@@ -269,6 +252,8 @@ def read_typed(build: Build, marker: Marker, path: Path, progress: Callable[[int
         if paper_key not in build.papers:
             raise QuizgenError(f"{path}: line {line}, paper: {paper_key[:40]!r} is no paper of {build.folder}")
         paper = build.papers[paper_key]
+        if paper["kind"] != "student" and not row.get("student_id", "").strip() and not any(row.get(c, "").strip() for c in column_names(build)):
+            continue  # a version's row of the template, left unused
         student_id = row.get("student_id", "").strip() or (paper_key if paper["kind"] == "student" else "")
         if not student_id:
             raise QuizgenError(f"{path}: line {line}, student_id: empty; a version paper ({paper_key}) needs the student's id")
@@ -276,25 +261,58 @@ def read_typed(build: Build, marker: Marker, path: Path, progress: Callable[[int
             raise QuizgenError(f"{path}: line {line}, student_id: {student_id[:40]!r} appears twice")
         seen.add(student_id)
         name = row.get("name", "").strip() or (paper.get("name") or "")
-        readings: dict[str, Reading] = {"student ID": Reading("student ID", "ok", student_id)}
-        typed: dict[tuple[int, str], str] = {}
-        own: list[Problem] = []
-        for question in paper["questions"]:
-            number = question["number"]
-            cells = [row.get(_column(number, k, counts[number]), "") for k in range(counts[number])]
-            for k in range(_cells(question), counts[number]):
-                if cells[k].strip():
-                    own.append(Problem(student_id, number, _column(number, k, counts[number]), cells[k], "this paper's question has no such blank"))
-            _read_question(marker, question, cells, readings, typed, own, student_id)
-        result = marker.mark(Sheet(paper_key, paper_key), readings, None)
-        for blank in result.blanks:
-            if (blank.question, blank.blank) in typed:
-                blank.read = typed[(blank.question, blank.blank)]
-        students.append(Student(student_id, name, paper_key, paper_key, result.blanks, review=bool(own)))
+        cells = {q["number"]: [row.get(_column(q["number"], k, counts[q["number"]]), "") for k in range(counts[q["number"]])] for q in paper["questions"]}
+        student, own = typed_student(build, marker, paper_key, student_id, name, cells)
+        students.append(student)
         problems += own
         if progress:
             progress(1)
     return students, problems
+
+
+def typed_student(build: Build, marker: Marker, paper_key: str, student_id: str, name: str, cells: dict[int, list[str]]) -> tuple[Student, list[Problem]]:
+    """One student's typed cells (by question number), read and marked; what cannot be read is a problem."""
+    paper = build.papers[paper_key]
+    readings: dict[str, Reading] = {"student ID": Reading("student ID", "ok", student_id)}
+    typed: dict[tuple[int, str], str] = {}
+    own: list[Problem] = []
+    for question in paper["questions"]:
+        number = question["number"]
+        row = cells[number]
+        for k in range(_cells(question), len(row)):
+            if row[k].strip():
+                own.append(Problem(student_id, number, _column(number, k, len(row)), row[k], "this paper's question has no such blank"))
+        _read_question(marker, question, row, readings, typed, own, student_id)
+    result = marker.mark(Sheet(paper_key, paper_key), readings, None)
+    for blank in result.blanks:
+        if (blank.question, blank.blank) in typed:
+            blank.read = typed[(blank.question, blank.blank)]
+    return Student(student_id, name, paper_key, paper_key, result.blanks, review=bool(own)), own
+
+
+def read_attempt_folder(page: Path, folder: Path, bank: Any, progress: Callable[[int], Any] | None = None) -> tuple[Build, Marker, list[Student], list[Problem], list[str]]:
+    """Students from a folder of self-test attempts saved on ``page`` (marking/attempts.py)."""
+    from . import attempts as attempt_files
+
+    info = attempt_files.read_page(page)
+    if info.get("bank_fingerprint") and info["bank_fingerprint"] != bank.fingerprint:
+        raise QuizgenError(f"{page}: this page was made from another question bank (or another version of it): "
+                           "grade its attempts with the bank it was made with (--bank)")
+    chosen, notes = attempt_files.read_attempts(folder, info)
+    build, answered = attempt_files.build_from_attempts(info, chosen, bank)
+    marker = Marker(build, bank)
+    students: list[Student] = []
+    problems: list[Problem] = []
+    for attempt in chosen:
+        key = attempt["student_id"]
+        questions = build.papers[key]["questions"]
+        cells = {q["number"]: attempt_files.typed_cells(q, answered[key].get(q["number"]), _cells(q)) for q in questions}
+        student, own = typed_student(build, marker, key, key, attempt["name"], cells)
+        students.append(student)
+        problems += own
+        if progress:
+            progress(1)
+    return build, marker, students, problems, notes
 
 
 def _read_question(marker: Marker, question: dict[str, Any], cells: list[str], readings: dict[str, Reading], typed: dict[tuple[int, str], str],
@@ -444,7 +462,21 @@ def _header(path: Path) -> tuple[list[str], None]:
 
 def grade_answers(folder: Path, answers: Path, bank: Any, overrides: Path | None = None,
                   on_start: Callable[[int], Any] | None = None, progress: Callable[[int], Any] | None = None) -> Grading:
-    """Read and mark ANSWERS against the build in ``folder`` (no files written)."""
+    """Read and mark ANSWERS against the build in ``folder`` (no files written).
+
+    ``folder`` may also be a self-test page, and ANSWERS a folder of the attempts saved on it.
+    """
+    from .attempts import is_page
+
+    if is_page(folder) or Path(answers).is_dir():
+        if not (is_page(folder) and Path(answers).is_dir()):
+            raise QuizgenError(f"{answers if is_page(folder) else folder}: a practice round is graded as 'quizgen grade PAGE.html ATTEMPTS-FOLDER': "
+                               "the self-test page and the folder of attempts saved on it")
+        build, marker, students, problems, notes = read_attempt_folder(Path(folder), Path(answers), bank, progress)
+        grading = Grading(build, students, problems, "attempts", marker, notes)
+        if overrides:
+            apply_overrides(grading, overrides)
+        return grading
     build = load_build(Path(folder), sheets=False)
     if build.manifest.get("bank_fingerprint") and build.manifest["bank_fingerprint"] != bank.fingerprint:
         raise QuizgenError(f"{folder}: these papers were built from another question bank (or another version of it): "

@@ -120,7 +120,7 @@ def render_report(analysis: Analysis) -> str:
     test = analysis.test
     return _environment().get_template("grade_report.html.j2").render(
         title=str(manifest.get("title") or "Exam"), course=str(manifest.get("course") or ""), test=test,
-        source={"marks": "scanned marks (marks.csv)", "typed": "typed answers"}[g.source],
+        source={"marks": "scanned marks (marks.csv)", "typed": "typed answers", "attempts": "self-test attempts"}[g.source],
         histogram=histogram(analysis.totals, test.max_points), scatter=scatter(analysis.items), weak_facility=WEAK_FACILITY,
         weak_discrimination=WEAK_DISCRIMINATION, charts=mistake_bars(analysis), topics=topics(analysis),
         items=[i for i in analysis.items if not i.blank], problems=g.problems[:500], more_problems=max(0, len(g.problems) - 500),

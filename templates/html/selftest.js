@@ -419,10 +419,19 @@
   // ---- score per topic ----------------------------------------------------------
 
   var counted = new Map(); // article -> right at its first check (or false once its solution was shown)
+  var attempt = []; // what "Save my attempt" writes: each variant's first check, in the order made
 
-  function score(article, right) {
+  function score(article, right, responses) {
     if (counted.has(article)) return;
     counted.set(article, right);
+    var question = article.closest(".question");
+    attempt.push({
+      question: Number(question.id.slice(1)),
+      template: question.getAttribute("data-template"),
+      code: article.getAttribute("data-code"),
+      revealed: responses === undefined, // the solution was shown before any check: counts as not right
+      responses: responses === undefined ? null : responses,
+    });
     var totals = {};
     counted.forEach(function (ok, node) {
       var topic = node.closest(".question").getAttribute("data-topic");
@@ -450,7 +459,7 @@
       feedback.appendChild(element("p", "incomplete", result ? result.incomplete : "Fix the highlighted answer first."));
       return;
     }
-    score(article, result.right);
+    score(article, result.right, responsesOf(article, kind));
     feedback.appendChild(element("p", result.right ? "verdict right" : "verdict wrong", result.right ? "Right!" : "Not right yet."));
     if (!result.right || result.always) {
       var list = element("ul", "marks");
@@ -458,6 +467,54 @@
       feedback.appendChild(list);
     }
     if (!result.right) feedback.appendChild(element("p", "next", "Try again, show the solution, or take another variant."));
+  }
+
+  /* The responses as typed (what quizgen grade reads again with its own reader): a blank's text by
+   * answer name, the chosen option's letter, or each matching item's chosen partner. */
+  function responsesOf(article, kind) {
+    if (kind === "multichoice" || kind === "concept") {
+      var chosen = article.querySelector("input[type=radio]:checked");
+      return { option: chosen ? chosen.value : "" };
+    }
+    if (kind === "matching") {
+      var pairs = [];
+      article.querySelectorAll("label.pair").forEach(function (pair) {
+        var select = pair.querySelector("select");
+        pairs.push([pair.querySelector(".left").textContent, select.value === "" ? "" : select.options[select.selectedIndex].text]);
+      });
+      return { pairs: pairs };
+    }
+    var blanks = {};
+    article.querySelectorAll(".blank").forEach(function (blank) {
+      var input = blank.querySelector("input, textarea");
+      var text = input.value;
+      if (input.tagName === "TEXTAREA") text = text.split("\n").filter(function (line) { return /[^ \t\r\f\v]/.test(line); }).join(";");
+      blanks[blank.getAttribute("data-name")] = text.slice(0, MAX_LENGTH);
+    });
+    return { blanks: blanks };
+  }
+
+  // ---- saving an attempt ----------------------------------------------------------
+
+  function saveAttempt(form) {
+    var status = document.querySelector(".save-status");
+    var name = form.querySelector("#save-name").value.trim().slice(0, 100);
+    var id = form.querySelector("#save-id").value.trim().slice(0, 40);
+    if (!name && !id) {
+      status.textContent = "Type your name or student ID first.";
+      return;
+    }
+    var page = JSON.parse(document.getElementById("quizgen-page").textContent);
+    var data = { schema: "quizgen.selftest-attempt/1", page: page.key, title: page.title, student_id: id, name: name, answers: attempt };
+    var blob = new Blob([JSON.stringify(data, null, 1) + "\n"], { type: "application/json" });
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = "attempt-" + (id || name).replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 40) + ".json";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(link.href); }, 1000);
+    status.textContent = "Saved " + link.download + " with " + attempt.length + " checked variant" + (attempt.length === 1 ? "" : "s") + ". Hand this file in.";
   }
 
   function toggleSolution(article, button, hidden) {
@@ -510,6 +567,11 @@
     var next = article.querySelector(".another");
     if (article.parentNode.querySelectorAll("article.variant").length < 2) next.disabled = true;
     next.addEventListener("click", function () { another(article); });
+  });
+
+  document.querySelector(".save-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    saveAttempt(event.target);
   });
 
   /* For tests: the same reading and marking the buttons use. */
