@@ -41,7 +41,7 @@ def test_the_source_uses_the_exam_class_and_amsmath(tmp_path):
     spec = load_spec(tmp_path / "exam.toml", bank)
     document = paper_document(spec, bank, PaperKey("version", "A"))
     paper, key = render_latex(document, "paper"), render_latex(document, "key")
-    assert r"\documentclass[11pt,addpoints]{exam}" in paper and r"\documentclass[11pt,answers]{exam}" in key
+    assert r"\documentclass[11pt]{exam}" in paper and r"\documentclass[11pt,answers]{exam}" in key
     assert r"\usepackage{amsmath,amssymb}" in paper
     assert paper.count(r"\question[") == key.count(r"\question[") == len(document["questions"])
     assert r"\begin{solution}" in key and r"\begin{solution}" not in paper

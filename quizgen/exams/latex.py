@@ -185,10 +185,10 @@ def label(text: str | None) -> str:
 
 
 def step(tex: str) -> str:
-    """A worked step: given values inline (they wrap), a long chain as align*, else one displayed line."""
+    """A worked step, after its label: given values inline on the next line (they wrap), a long chain as align*, else one displayed line."""
     shape, pieces = prose.step_shape(tex)
     if shape == "list":
-        return ", \\quad ".join("$" + math(piece) + "$" for _, piece in pieces)
+        return "\\par\\nopagebreak\n" + ", \\quad ".join("$" + math(piece) + "$" for _, piece in pieces)
     if shape == "line":
         return r"\[ " + math(tex) + r" \]"
     lines = [f"{math(pieces[0][1])} &{pieces[1][0]} {math(pieces[1][1])}"]
@@ -208,6 +208,11 @@ def answer_boxes(rounded: Any) -> str:
     return r"$\left[\begin{array}{" + "c" * columns + "}" + body + r"\end{array}\right]$"
 
 
+def is_long_answer(rounded: Any) -> bool:
+    """A matrix, or a vector of more than four: set on the line under its label (as the Typst paper does)."""
+    return isinstance(rounded, list) and bool(rounded) and (isinstance(rounded[0], list) or len(rounded) > 4)
+
+
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """The LaTeX Environment: TeX-safe delimiters, StrictUndefined, filters for text, math and steps."""
@@ -223,6 +228,7 @@ def environment() -> jinja2.Environment:
         escape=escape, math=math, paragraphs=paragraphs, label=label, step=step, boxes=answer_boxes,
         rounded=lambda value: math(prose.rounded_tex(value)),
     )
+    env.tests["long_answer"] = is_long_answer
     return env
 
 
