@@ -5,7 +5,10 @@ GIFT (question/format/gift/format.php) has numerical answers with a tolerance
 (``$CATEGORY:``), question names and idnumbers (``// [id:...]``), and general feedback
 (``####``). It has no cloze (multi-part) questions, no default mark and no penalty:
 those questions are left out (the file says how many, and :class:`GiftExport` counts
-them) and Moodle's defaults (mark 1, penalty 1/3) apply to the rest.
+them) and Moodle's defaults (mark 1, penalty 1/3) apply to the rest. Moodle's GIFT reader
+(qformat_gift::readquestion) gives every question it reads ``defaultmark = 1``: no GIFT syntax
+sets it. So with an exam each category only says, in a comment, the points its questions are
+worth and that the quiz slot's maximum mark must give them.
 
 The questions are the very ones quizgen/moodle.py builds, so both files agree.
 """
