@@ -201,3 +201,18 @@ def test_cli(tmp_path):
     bad = CliRunner().invoke(cli, ["export", "gift", "no.such", "-o", str(tmp_path / "x.txt")])
     assert bad.exit_code == 2 and bad.stderr.strip().startswith("Error: unknown template") and len(bad.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "x.txt").exists()
+
+
+def test_exam_points_are_said_in_a_comment_that_moodles_reader_skips(shipped):
+    """GIFT has no syntax for a mark (qformat_gift gives every question defaultmark 1): with an exam's points each
+    category says them in a comment, and the questions Moodle reads are the same as without."""
+    ids = ["cnn.conv_params", "mlp.param_count", "cnn.conv_output_size"]
+    plain = export_gift([ExportItem(shipped.get(t)) for t in ids], 2, 5)
+    exam = export_gift([ExportItem(shipped.get(t), points=p) for t, p in zip(ids, (6, 2.5, 10))], 2, 5)
+    assert read_gift(exam.text) == read_gift(plain.text)
+    assert "The exam gives" not in plain.text
+    for shown in ("6", "2.5"):
+        assert (f"// The exam gives each question of this category {shown} points. GIFT cannot hold a mark: Moodle imports these "
+                f"questions worth 1; set the quiz slot's maximum mark to {shown}.") in exam.text
+    assert "10 points" not in exam.text  # the cloze template's category is left out whole
+    assert [line for line in exam.text.splitlines() if line not in plain.text.splitlines()] == [line for line in exam.text.splitlines() if "The exam gives" in line]

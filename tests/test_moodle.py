@@ -48,6 +48,7 @@ from quizgen.formats.moodle import (
     elements,
     PARALLEL_FROM,
     export_moodle,
+    gap_weights,
     moodle_interval,
     prose_html,
 )
@@ -601,9 +602,84 @@ def test_cli_exam_gives_every_template_its_points(tmp_path, shipped):
 def test_cloze_category_says_how_its_marks_work(shipped):
     template = next(t for _, t in sorted(shipped.templates.items()) if t.kind == "multipart")
     (category,) = build_categories([ExportItem(template, points=10)], 1, 0)
-    assert "set the quiz slot's maximum mark to 10" in category.info
+    assert "Each is worth 10 marks here" in category.info and "its blanks weigh" in category.info
+    assert "set the quiz slot's maximum mark to 10" in category.info  # a random slot starts at 1 (mod_quiz structure::add_random_questions)
     (category,) = build_categories([ExportItem(template)], 1, 0)
     assert "Each blank is worth 1 mark" in category.info and "exam" not in category.info
+
+
+@pytest.mark.parametrize("points, count", [(10, 2), (10, 4), (12, 8), (14, 3), (8, 5), (6, 6), (100, 7), (3, 3)])
+def test_gap_weights_share_the_points_as_the_paper_exam_does(points, count):
+    """Whole numbers summing to the points; each blank, and each run of blanks (a vector), within 1 of its equal share."""
+    weights = gap_weights(points, count)
+    assert len(weights) == count and all(isinstance(w, int) and w >= 1 for w in weights)
+    assert sum(weights) == points
+    share = Fraction(points, count)
+    for start in range(count):
+        for end in range(start + 1, count + 1):
+            assert abs(sum(weights[start:end]) - (end - start) * share) < 1
+    if points % count == 0:
+        assert set(weights) == {points // count}
+
+
+@pytest.mark.parametrize("points, count", [(None, 4), (2.5, 2), (2, 3), (1, 5)])
+def test_gap_weights_that_cannot_make_the_points_weigh_1_each(points, count):
+    assert gap_weights(points, count) == [1] * count
+
+
+def _spec_points(spec_path: Path, bank) -> dict[str, float]:
+    from quizgen.exams.spec import load_spec
+
+    points: dict[str, float] = {}
+    for section in load_spec(spec_path, bank).sections:
+        for template_id in section.pool:
+            points.setdefault(template_id, float(section.points))
+    return points
+
+
+def test_exam_export_gives_every_question_its_sections_points(tmp_path, shipped):
+    """The midterm: every question's defaultgrade is its section's points; a cloze question's gap weights (what
+    Moodle makes its mark from) sum to them, each gap within 1 of the paper exam's equal share."""
+    spec = Path(__file__).resolve().parents[1] / "examples" / "midterm.toml"
+    out = tmp_path / "midterm.xml"
+    result = _run("export", "moodle", "--exam", str(spec), "-n", "3", "--allow-fewer", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    points = _spec_points(spec, shipped)
+    root = ElementTree.fromstring(out.read_bytes())
+    seen, cloze = set(), 0
+    for question in _questions(root):
+        template = _text(question, "idnumber").rsplit(":", 1)[0]
+        seen.add(template)
+        expected = points[template]
+        assert float(_text(question, "defaultgrade")) == expected, template
+        if question.get("type") == "cloze":
+            cloze += 1
+            weights = [g["weight"] for g in moodle_cloze(_text(question, "questiontext/text"))[0]]
+            assert sum(weights) == expected, (template, weights)
+            assert all(abs(w - Fraction(int(expected), len(weights))) < 1 for w in weights), (template, weights)
+    assert seen == set(points) and cloze > 0
+    for category in root.findall("question[@type='category']"):
+        info = _text(category, "info/text")
+        template = _text(category, "idnumber").removeprefix("quizgen:")
+        shown = f"{points[template]:g}"
+        assert f"The exam gives each question of this category {shown} points. Each is worth {shown} marks here." in info
+        assert f"set the quiz slot's maximum mark to {shown}" in info
+
+
+def test_a_cloze_question_that_cannot_carry_the_points_says_so(shipped):
+    template = shipped.get("cnn.conv_output_size")  # two blanks
+    (category,) = build_categories([ExportItem(template, points=2.5)], 2, 0)
+    for question in category.questions:
+        assert [g.weight for g in question.gaps] == [1, 1] and question.defaultgrade == 2
+    assert "2.5 points cannot be shared among 2 blanks" in category.info and "Each is worth" not in category.info
+    assert "set the quiz slot's maximum mark to 2.5" in category.info
+
+
+def test_a_category_of_one_variant_says_variant(shipped):
+    (category,) = build_categories([ExportItem(shipped.get("concepts.gru_gates_matching"))], 5, 0, allow_fewer=True)
+    assert len(category.questions) == 1 and category.info.startswith("<p>1 variant of the quizgen template")
+    (category,) = build_categories([ExportItem(shipped.get("cnn.conv_params"))], 2, 0)
+    assert category.info.startswith("<p>2 variants of the quizgen template")
 
 
 @pytest.mark.parametrize("args, message", [
