@@ -13,6 +13,10 @@ quizgen's own rule, |response − exact| ≤ absolute tolerance (docs/json.md):
   a tolerance), a matrix as a table of gaps. No template has a choice among several
   answers, so there are no MULTICHOICE gaps; such an answer is refused with a RenderError.
 
+A question is worth 1 mark, or its exam section's points (:class:`ExportItem`): its
+``defaultgrade``, and for a cloze question its gaps' whole-number weights, which Moodle sums
+into its mark (:func:`gap_weights`).
+
 Questions are first built as plain data (:class:`MoodleCategory`, :class:`MoodleQuestion`),
 which the GIFT export (quizgen/gift.py) renders too; the XML itself comes from the Jinja
 templates in templates/moodle/. The rules of Moodle's importer
@@ -431,8 +435,12 @@ def _multichoice(question: MoodleQuestion, variant: Variant, record: dict[str, A
 
 def _matching(question: MoodleQuestion, record: dict[str, Any], template: Template) -> None:
     pairs = [(escape(left, quote=False), right) for left, right in record["answers"][0]["exact"]]
-    # Moodle's editing form wants at least 3 answers: add unused rows of the table as distractors.
     used = {right for _, right in pairs}
+    for right in record["matching"]["right"]:  # the variant's distractors: answers that match no question
+        if right not in used:
+            pairs.append(("", right))
+            used.add(right)
+    # Moodle's editing form wants at least 3 answers: add unused rows of the table as distractors.
     for _, right in template.pairs:
         if len({r for _, r in pairs}) >= 3:
             break
