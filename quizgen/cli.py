@@ -27,6 +27,7 @@ from .engine.values import exact
 from .errors import QuizgenError
 from .formats.records import dumps, variant_record
 from .formats.render import render_text
+from .formats.terminal import DEFAULT_WIDTH, terminal_width
 from .outputs import atomic_writer, progress
 
 
@@ -169,7 +170,7 @@ def show(context: _Context, template_id: str, seed: int, index: int | None, code
         variant = make_variant(template, check_seed(seed), _non_negative("index", index), nice)
     else:
         variant = next(generate(template, 1, check_seed(seed), nice))
-    click.echo(render_text(variant_record(variant), show_answers=not no_answer), nl=False)
+    click.echo(render_text(variant_record(variant), show_answers=not no_answer, width=terminal_width()), nl=False)
 
 
 def _non_negative(name: str, value: int) -> int:
@@ -208,12 +209,13 @@ def generate_command(context: _Context, template_ids: tuple[str, ...], topic: st
         raise QuizgenError(f"--count {count} for {len(templates)} templates makes {total:,} variants; at most {MAX_RECORDS:,} at once")
     # Standard output is written only once the whole document is known: a template that runs
     # out of distinct variants half-way leaves no truncated JSON before its error line.
+    text_width = terminal_width() if output is None else DEFAULT_WIDTH
     with (atomic_writer(output) if output is not None else _buffered_stdout()) as stream, progress(total, "Generating") as bar:
         if output_format == "json":
             stream.write("[")
         for i, variant in enumerate(_variants(templates, count, seed, nice)):
-            if output_format == "text":
-                stream.write(("\n" + "-" * 72 + "\n" if i else "") + render_text(variant_record(variant)))
+            if output_format == "text":  # a file is laid out at the default width, a terminal at its own
+                stream.write(("\n" + "-" * 72 + "\n" if i else "") + render_text(variant_record(variant), width=text_width))
             else:
                 record = variant_record(variant, steps=not no_steps)
                 if output_format == "jsonl":
@@ -282,7 +284,7 @@ def solve_command(context: _Context, template_id: str, assignments: tuple[str, .
     if output_format == "json":
         click.echo(dumps(variant_record(variant)))
     else:
-        click.echo(render_text(variant_record(variant)), nl=False)
+        click.echo(render_text(variant_record(variant), width=terminal_width()), nl=False)
 
 
 def _from_json(value: Any) -> Any:
@@ -399,7 +401,7 @@ def practice_command(context: _Context, template_ids: tuple[str, ...], topic: st
         except click.Abort:
             raise Stop from None
 
-    PracticeSession(templates, count, seed, progress_record, ask, click.echo).run()
+    PracticeSession(templates, count, seed, progress_record, ask, click.echo, width=terminal_width()).run()
 
 
 @export.command("html")

@@ -191,7 +191,7 @@ def test_progress_is_written_atomically_and_the_next_session_starts_with_the_wea
     # Session 2, replayed with seed 1: the weakest topic (multiclass) comes first.
     output = finished(practise(SIZE, "multiclass.softmax", "-n", "2", "--progress", str(record), "--seed", "1", typed=["quit"]))
     assert "(seed 1)" in output
-    assert "Starting with your weakest topics: multiclass (0 of 1 right), cnn (1 of 1 right)." in output
+    assert "Starting with your weakest topics: multiclass (0 of 1 right), cnn (1 of 1 right)." in " ".join(output.split())  # wrapped at 80
     assert "Question 1 · multiclass" in output and variants(bank, "multiclass.softmax", 1)[0].code in output
     assert softmax.code not in output
     assert json.loads(record.read_text())["sessions"] == 1  # nothing answered: nothing written

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -10,6 +11,7 @@ import jinja2
 from ..cache import jinja_bytecode_cache
 from ..errors import RenderError
 from ..resources import templates_dir
+from . import terminal
 from .plain import tex_to_plain
 
 
@@ -62,10 +64,13 @@ def environment(output_format: str) -> jinja2.Environment:
     env.filters["plain"] = tex_to_plain
     env.filters["any_nonzero"] = _any_nonzero
     env.filters["shown"] = _shown
+    if output_format == "text":
+        terminal.add_filters(env)
     return env
 
 
-def render_text(record: dict[str, Any], show_answers: bool = True) -> str:
-    """A variant's JSON record as readable terminal text (question, answer, worked solution)."""
+def render_text(record: dict[str, Any], show_answers: bool = True, width: int = terminal.DEFAULT_WIDTH) -> str:
+    """A variant's JSON record as readable terminal text (question, answer, worked solution), laid out at ``width`` columns."""
     template = environment("text").get_template("variant.txt.j2")
-    return template.render(v=record, show_answers=show_answers).rstrip() + "\n"
+    text = template.render(v=record, show_answers=show_answers, width=max(terminal.MIN_WIDTH, width))
+    return re.sub(r"\n{3,}", "\n\n", text).rstrip() + "\n"

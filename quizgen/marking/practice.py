@@ -17,7 +17,8 @@ from ..engine.generate import Variant, answer_shape, generate, matching_columns
 from ..engine.template import Template
 from ..errors import QuizgenError
 from ..inputs import read_text
-from ..formats.plain import tex_to_plain
+from ..formats import terminal
+from ..formats.plain import math_to_plain, tex_to_plain
 from ..formats.records import variant_record
 from ..formats.render import render_text
 from ..formats.typed import describe_shape, flat_rounded
@@ -189,8 +190,10 @@ class Outcome:
 class PracticeSession:
     """Ask, mark, explain; ``ask`` returns a line of input and raises Stop at the end of input."""
 
-    def __init__(self, templates: list[Template], count: int, seed: int, progress: Progress, ask: Callable[[str], str], say: Callable[[str], None]):
+    def __init__(self, templates: list[Template], count: int, seed: int, progress: Progress, ask: Callable[[str], str], say: Callable[[str], None],
+                 width: int = terminal.DEFAULT_WIDTH):
         self.plan = weakest_first(templates, progress, seed)
+        self.width = max(terminal.MIN_WIDTH, width)  # columns the text is wrapped at
         self.count = count
         self.seed = seed
         self.progress = progress
@@ -222,19 +225,19 @@ class PracticeSession:
 
     def _introduce(self) -> None:
         topics = sorted({t.topic for t in self.plan}, key=lambda name: (self.progress.topic(name).weakness, name))
-        self.say(f"Practice: {self.count} question{'s' if self.count != 1 else ''} (seed {self.seed}). "
-                 "Type your answer and press Enter; 'skip' shows the solution, 'quit' ends the session.")
+        self._say_wrapped(f"Practice: {self.count} question{'s' if self.count != 1 else ''} (seed {self.seed}). "
+                          "Type your answer and press Enter; 'skip' shows the solution, 'quit' ends the session.")
         seen = [name for name in topics if self.progress.topic(name).asked]
         if seen:
             shown = ", ".join(f"{name} ({self.progress.topic(name).right} of {self.progress.topic(name).asked} right)" for name in seen[:3])
-            self.say(f"Starting with your weakest topics: {shown}.")
+            self._say_wrapped(f"Starting with your weakest topics: {shown}.")
 
     def _next_variant(self, template: Template) -> Variant | None:
         pool = self._pools.setdefault(template.id, generate(template, POOL, self.seed))
         try:
             return next(pool)
         except (StopIteration, QuizgenError):
-            self.say(f"(No more distinct variants of {template.id} in this session.)")
+            self._say_wrapped(f"(No more distinct variants of {template.id} in this session.)")
             return None
 
     def _tally(self, template: Template, outcome: Outcome) -> None:
@@ -256,7 +259,7 @@ class PracticeSession:
             if word in SKIP:
                 return None
             if word in HELP or not text:
-                self.say(f"    Type your answer (e.g. {example}), 'skip' for the solution, or 'quit'.")
+                self._say_wrapped(f"Type your answer (e.g. {example}), 'skip' for the solution, or 'quit'.", "    ")
                 continue
             return text
 
@@ -269,7 +272,7 @@ class PracticeSession:
             try:
                 return mark(text)
             except ResponseError as hint:
-                self.say(f"    ? {hint}")
+                self._say_wrapped(f"? {hint}", "    ", "      ")
 
     def _yes(self, prompt: str) -> bool:
         answer = self.ask(prompt).strip().lower()
@@ -283,7 +286,7 @@ class PracticeSession:
         record = variant_record(variant)
         self.say("")
         self.say(f"Question {number} · {variant.template.topic}")
-        self.say(render_text(record, show_answers=False).rstrip())
+        self.say(render_text(record, show_answers=False, width=self.width).rstrip())
         self.say("")
         kind = variant.template.kind
         if kind in ("multichoice", "concept"):
@@ -310,7 +313,7 @@ class PracticeSession:
                 break
         if len(variant.answers) > 1 or any(m is not None and not m.right for m in marks):
             for answer, mark in zip(variant.answers, marks):
-                self.say("  " + self._verdict(answer.spec.label, mark))
+                self._say_verdict("  " + self._verdict(answer.spec.label, mark))
         right = all(m is not None and m.right for m in marks)
         found = [m.mistake for m in marks if m is not None and m.mistake is not None]
         return Outcome(right, [m.name for m in found], [m.label for m in found])
@@ -325,7 +328,7 @@ class PracticeSession:
             off = [str(i + 1) for i, ok in enumerate(mark.elements) if not ok]
             line += f" (element{'s' if len(off) > 1 else ''} {', '.join(off)} of {len(mark.elements)} off)"
         if mark.mistake is not None:
-            line += f". It looks like you {mark.mistake.label}:\n      {tex_to_plain(mark.mistake.feedback)}"
+            line += f". It looks like you {mark.mistake.label}:\n{tex_to_plain(mark.mistake.feedback)}"
         return line
 
     def _choice(self, variant: Variant) -> Outcome:
@@ -337,8 +340,8 @@ class PracticeSession:
         if not mark.right:
             line = f"  ✗ {mark.option.label} is not right."
             if mark.mistake is not None:
-                line += f" It looks like you {mark.mistake.label}:\n      {tex_to_plain(mark.mistake.feedback)}"
-            self.say(line)
+                line += f" It looks like you {mark.mistake.label}:\n{tex_to_plain(mark.mistake.feedback)}"
+            self._say_verdict(line)
         return Outcome(mark.right, [mark.mistake.name] if mark.mistake is not None else [], [mark.mistake.label] if mark.mistake is not None else [])
 
     def _matching(self, variant: Variant) -> Outcome:
@@ -349,7 +352,7 @@ class PracticeSession:
         if mark is None:
             return Outcome(False, [])
         for left, given, wanted in mark.wrong:
-            self.say(f"  ✗ {left}: not '{given}'")
+            self._say_wrapped(f"✗ {left}: not '{given}'", "  ", "    ")
         return Outcome(mark.right, [])
 
     def _solution(self, variant: Variant, record: dict) -> None:
@@ -357,20 +360,37 @@ class PracticeSession:
         if record["options"]:
             for option in record["options"]:
                 if option["correct"]:
-                    self.say(f"  {option['label']}) {tex_to_plain(option['tex'])}")
+                    self._say_lines(terminal.wrap(f"{option['label']}) {math_to_plain(option['tex'])}", self.width, "  ", "     "))
         elif variant.template.kind == "matching":
             for left, right in variant.answers[0].value:
-                self.say(f"  {left} → {right}")
+                self._say_wrapped(f"{left} → {right}", "  ", "    ")
         else:
             for answer in record["answers"]:
                 unit = f" {answer['unit']}" if answer["unit"] else ""
-                self.say(f"  {answer['label']}: {flat_rounded(answer['rounded'])}{unit}")
+                self._say_wrapped(f"{answer['label']}: {flat_rounded(answer['rounded'])}{unit}", "  ", "    ")
         self.say("Worked solution:")
         for number, step in enumerate(record.get("steps", []), start=1):
-            self.say(f"  {number}. {step['label']}")
-            self.say(f"     {tex_to_plain(step['tex'])}")
+            self._say_lines(terminal.wrap(terminal.label_to_plain(f"{number}. {step['label']}"), self.width, "  ", "     "))
+            self._say_lines(terminal.step_lines(step["tex"], self.width, "     "))
         if record.get("solution"):
-            self.say("  " + tex_to_plain(record["solution"]))
+            self._say_lines(terminal.prose_lines(record["solution"], self.width, "  "))
+
+    # -- output at the terminal's width
+
+    def _say_lines(self, lines: list[str]) -> None:
+        for line in lines:
+            self.say(line)
+
+    def _say_wrapped(self, text: str, indent: str = "", hang: str | None = None) -> None:
+        self._say_lines(terminal.wrap(text, self.width, indent, hang))
+
+    def _say_verdict(self, text: str) -> None:
+        """A verdict line, and the mistake's feedback under it, indented."""
+        first, _, feedback = text.partition("\n")
+        indent = first[: len(first) - len(first.lstrip())]
+        self._say_wrapped(first.strip(), indent, indent + "  ")
+        if feedback:
+            self._say_wrapped(feedback, "      ")
 
     # -- the end
 
@@ -389,7 +409,8 @@ class PracticeSession:
         if self.made:
             self.say("Mistakes you made:")
             for (topic, label), times in sorted(self.made.items()):
-                self.say(f"  {label}{f' ({times} times)' if times > 1 else ''}: practise it with 'quizgen practice --topic {topic}'")
+                self._say_wrapped(f"{label}{f' ({times} times)' if times > 1 else ''}: practise it with 'quizgen practice --topic {topic}'", "  ", "    ")
         self.say(f"Replay this session with --seed {self.seed}.")
         if self.progress.path is not None:
-            self.say(f"Progress saved to {self.progress.path}; the next session starts with your weakest topics.")
+            saved = f"Progress saved to {self.progress.path};".replace(" ", terminal.GLUE)  # the path whole, after its words
+            self._say_wrapped(f"{saved} the next session starts with your weakest topics.")
