@@ -7,12 +7,19 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-from exam_support import SPEC, make_small_bank, pdf_pages
+from exam_support import REPO, SPEC, make_small_bank, pdf_pages
 
 from quizgen.cli import cli
 from quizgen.engine.bank import load_bank
-from quizgen.exams.latex import compile_pdf, escape, render_latex
+from quizgen.exams.latex import (
+    PDFLATEX_PASSES,
+    compile_pdf,
+    escape,
+    render_latex,
+    typeset,
+)
 from quizgen.exams.spec import PaperKey, load_spec, paper_document
+from quizgen.formats import prose
 
 needs_pdflatex = pytest.mark.skipif(
     shutil.which("pdflatex") is None,
@@ -101,3 +108,78 @@ def test_latex_pdf_option_writes_compiled_latex(tmp_path, monkeypatch):
     first = (tmp_path / "out" / "latex" / "paper-A.pdf").read_bytes()
     result = CliRunner().invoke(cli, ["--bank", str(bank), "exam", "build", str(tmp_path / "exam.toml"), "--out", str(tmp_path / "again"), "--versions", "1", "--latex-pdf"])
     assert (tmp_path / "again" / "latex" / "paper-A.pdf").read_bytes() == first, "pdflatex output is reproducible too"
+
+
+def _squash(text: str) -> str:
+    """Letters and digits only: what survives line breaks, hyphenation and spacing in a PDF's text."""
+    return re.sub(r"[^A-Za-z0-9]", "", text)
+
+
+def _midterm(bank, version):
+    spec = load_spec(REPO / "examples" / "midterm.toml", bank)
+    return spec, paper_document(spec, bank, PaperKey("version", version))
+
+
+@needs_pdflatex
+def test_two_pdflatex_passes_reach_a_fixed_point(bank, tmp_path):
+    """The sources say "compile with pdflatex twice": the second pass writes the .aux the first wrote, and asks for no rerun."""
+    spec, document = _midterm(bank, "A")
+    assert PDFLATEX_PASSES == 2
+    for mode in ("paper", "key"):
+        source = render_latex(document, mode)
+        assert "% Compile with pdflatex twice" in source.splitlines()[1]
+        (tmp_path / mode).mkdir()
+        passes = typeset(source, tmp_path / mode, spec.day)
+        assert len(passes) == 2
+        (_, first_aux), (last_log, last_aux) = passes
+        assert last_aux == first_aux, f"{mode}: the second pass changed the .aux, so a third pass would change the PDF"
+        assert not re.search(r"rerun", last_log, re.IGNORECASE), f"{mode}: pdflatex asks for another pass"
+        assert "Page 1 of" in pdf_pages(tmp_path / mode / "exam.pdf")[0]
+
+
+@needs_pdflatex
+@pytest.mark.parametrize("version", ["A", "B"])
+def test_each_paper_question_keeps_its_text_options_and_working_box_on_one_page(bank, tmp_path, version):
+    """As the Typst paper: a circle to fill per option, and the dashed working box on the page of its question."""
+    spec, document = _midterm(bank, version)
+    questions = document["questions"]
+    source = render_latex(document, "paper")
+    assert r"\dbox" in source and r"\makeemptybox" not in source, "the working boxes are dashed, as the instructions say"
+    compile_pdf(source, tmp_path / "paper.pdf", spec.day)
+    pages = pdf_pages(tmp_path / "paper.pdf")
+    assert any(q["options"] for q in questions) and any(q["working_space"] > 0 for q in questions)
+    heads = {q["number"]: f"Question {q['number']} ({q['points']} points) {q['code']}" for q in questions}
+    for q in questions:
+        found = [i for i, text in enumerate(pages) if heads[q["number"]] in text]
+        assert len(found) == 1, f"question {q['number']}'s head is on pages {found}"
+        text = pages[found[0]]
+        start = text.index(heads[q["number"]])
+        later = [text.index(head) for head in heads.values() if head in text and text.index(head) > start]
+        block = text[start:min(later, default=len(text))]  # from this question's head to the next one's
+        squashed = _squash(block)
+        for paragraph in prose.paragraphs(q["text"]):
+            for kind, body in paragraph:
+                if kind == "text":
+                    assert _squash(body) in squashed, f"question {q['number']}: {body!r} is not on its page"
+        if q["options"]:
+            assert block.count("\u25cb") == len(q["options"]), f"question {q['number']}: one circle per option"
+            for option in q["options"]:
+                assert re.search("\u25cb\\s*" + option["label"], block)
+        else:
+            assert "\u25cb" not in block
+        assert ("Working" in block) == (q["working_space"] > 0), f"question {q['number']}: its working box is not on its page"
+
+
+@needs_pdflatex
+def test_the_key_fills_the_correct_options_circle(bank, tmp_path):
+    spec, document = _midterm(bank, "A")
+    source = render_latex(document, "key")
+    compile_pdf(source, tmp_path / "key.pdf", spec.day)
+    text = "\n".join(pdf_pages(tmp_path / "key.pdf"))
+    chosen = [q for q in document["questions"] if q["options"]]
+    assert chosen
+    for q in chosen:
+        for option in q["options"]:
+            line = re.search("\u25cb\\s*" + option["label"] + r"\s+(.*)", text[text.index(q["code"]):]).group(1)
+            assert line.endswith("(correct)") == option["correct"], line
+    assert source.count(r"\CorrectChoice ") == len(chosen), "the exam class fills the circle of each correct option"

@@ -6,8 +6,8 @@ math is the bank's own TeX, which amsmath typesets as written, once it has passe
 ``is_safe_math``: only math macros and environments of a fixed list, balanced braces, and
 none of TeX's ways to make a macro from characters (``^^5c``, ``\\csname``). Any other math
 (``\\input``, ``\\write18``, ``\\catcode``...) is printed as its source, in typewriter text. ``compile_pdf`` runs
-pdflatex twice (the second pass fills in "page X of Y") with a fixed date, so its
-output is reproducible too.
+pdflatex twice (the second pass fills in "page X of Y"; nothing needs a third) with a fixed
+date, so its output is reproducible too.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from ..outputs import atomic_write_bytes
 from ..resources import templates_dir
 
 PDFLATEX_TIMEOUT = 120  # seconds per pass
+PDFLATEX_PASSES = 2  # as the sources' headers say: enough for "Page X of Y" (tests/test_exam_latex.py checks it is a fixed point)
 
 # Characters pdflatex's default (OT1) fonts lack, as math; the rest is pylatexenc's defaults.
 _MATH_CHARACTERS = {
@@ -251,8 +252,21 @@ def pdflatex() -> str:
 
 
 def compile_pdf(source: str, target: Path, day: datetime.date | None = None) -> None:
-    """Compile LaTeX source to ``target`` with two pdflatex passes; a RenderError quotes the first LaTeX error."""
+    """Compile LaTeX source to ``target`` with PDFLATEX_PASSES pdflatex passes; a RenderError quotes the first LaTeX error."""
+    with tempfile.TemporaryDirectory(prefix="quizgen-latex-") as folder:
+        typeset(source, Path(folder), day, target)
+        atomic_write_bytes(target, (Path(folder) / "exam.pdf").read_bytes())
+
+
+def typeset(source: str, folder: Path, day: datetime.date | None = None, target: Path | None = None) -> list[tuple[str, bytes]]:
+    """Run pdflatex PDFLATEX_PASSES times on ``source`` as ``folder``/exam.tex; each pass's log and the .aux it wrote.
+
+    The sources' headers say "compile with pdflatex twice": after two passes every page
+    reference ("Page X of Y", the last page's footer, the key's table widths) has its final
+    value, so the .aux of the second pass is that of the first and the log asks for no rerun.
+    """
     program = pdflatex()
+    name = (target or Path("exam.pdf")).name
     epoch = int(datetime.datetime(*(day.timetuple()[:3] if day else (2000, 1, 1)), tzinfo=datetime.timezone.utc).timestamp())
     # Paranoid file access (kpathsea): TeX may read and write only in its own folder, which
     # holds nothing but this build's source; no shell escape, whatever the TeX installation says.
@@ -260,18 +274,19 @@ def compile_pdf(source: str, target: Path, day: datetime.date | None = None) -> 
         **os.environ, "SOURCE_DATE_EPOCH": str(epoch), "FORCE_SOURCE_DATE": "1",
         "openin_any": "p", "openout_any": "p", "shell_escape": "f",
     }
-    with tempfile.TemporaryDirectory(prefix="quizgen-latex-") as folder:
-        (Path(folder) / "exam.tex").write_text(source, encoding="utf-8")
-        for _ in range(2):
-            try:
-                result = subprocess.run(
-                    [program, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "exam.tex"],
-                    cwd=folder, env=environment_variables, stdin=subprocess.DEVNULL, capture_output=True, timeout=PDFLATEX_TIMEOUT,
-                )
-            except subprocess.TimeoutExpired:
-                raise RenderError(f"{target.name}: pdflatex took longer than {PDFLATEX_TIMEOUT} s") from None
-            if result.returncode != 0:
-                log = result.stdout.decode("utf-8", "replace")
-                error = re.search(r"^! (.*)$", log, re.M)
-                raise RenderError(f"{target.name}: pdflatex failed: {error.group(1) if error else 'see the LaTeX log'} (source: {target.with_suffix('.tex').name})")
-        atomic_write_bytes(target, (Path(folder) / "exam.pdf").read_bytes())
+    (folder / "exam.tex").write_text(source, encoding="utf-8")
+    passes = []
+    for _ in range(PDFLATEX_PASSES):
+        try:
+            result = subprocess.run(
+                [program, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "exam.tex"],
+                cwd=folder, env=environment_variables, stdin=subprocess.DEVNULL, capture_output=True, timeout=PDFLATEX_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired:
+            raise RenderError(f"{name}: pdflatex took longer than {PDFLATEX_TIMEOUT} s") from None
+        log = result.stdout.decode("utf-8", "replace")
+        if result.returncode != 0:
+            error = re.search(r"^! (.*)$", log, re.M)
+            raise RenderError(f"{name}: pdflatex failed: {error.group(1) if error else 'see the LaTeX log'} (source: {Path(name).with_suffix('.tex').name})")
+        passes.append((log, (folder / "exam.aux").read_bytes()))
+    return passes
