@@ -327,3 +327,183 @@ def test_a_folder_holding_another_build_is_refused_unless_forced(tmp_path):
     quizgen.build_exam(spec, out, versions=2, seed=5, force=True)
     assert sorted(p.name for p in out.glob("paper-*.pdf")) == ["paper-A.pdf", "paper-B.pdf"]
     assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"  # only the old build's own files go
+
+
+# ---------------------------------------------------------------------------
+# Typesetting of the Typst papers and keys (issue 18): what the template is given
+
+
+TYPESETTING_SPEC = """\
+title = "Typesetting"
+course = "DNN 301"
+date = 2026-02-01
+duration = 30
+seed = 11
+versions = 1
+
+[[sections]]
+templates = ["optimisers.adam_bias_correction"]
+points = 1
+
+[[sections]]
+templates = ["optimisers.momentum_two_steps"]
+points = 1
+
+[[sections]]
+templates = ["rnn.recurrent_params"]
+points = 1
+
+[[sections]]
+templates = ["regularisation.he_std"]
+points = 1
+
+[[sections]]
+templates = ["transformer.encoder_block_params"]
+points = 1
+
+[[sections]]
+templates = ["optimisers.minibatch_gradient"]
+points = 1
+
+[[sections]]
+templates = ["regularisation.l1_regularised_loss"]
+points = 1
+
+[[sections]]
+templates = ["cnn.network_table"]
+points = 1
+"""
+
+
+@pytest.fixture(scope="module")
+def typeset(tmp_path_factory):
+    """The paper document of a spec whose templates show each typesetting case, and its key's and paper's Typst data."""
+    from quizgen.engine.bank import load_bank
+    from quizgen.exams.papers import typst_data
+    from quizgen.exams.spec import PaperKey, load_spec, paper_document
+
+    spec_path = tmp_path_factory.mktemp("typeset") / "exam.toml"
+    spec_path.write_text(TYPESETTING_SPEC, encoding="utf-8")
+    bank = load_bank()
+    spec = load_spec(spec_path, bank)
+    document = paper_document(spec, bank, PaperKey("version", "A"), spec.seed)
+    return document, typst_data(document, "key"), typst_data(document, "paper")
+
+
+def _question(data: dict, template: str) -> dict:
+    return next(q for q in data["questions"] if q["template"] == template)
+
+
+def _maths(segments: list) -> str:
+    return " ".join(s["m"] for s in segments if "m" in s)
+
+
+def _step_math(step: dict) -> str:
+    return " ".join(step["items"]) if step["list"] else step["math"]
+
+
+def _texts(segments: list) -> str:
+    return "".join(s.get("t", "") for s in segments)
+
+
+def test_a_value_carries_no_float_padding_but_an_answer_keeps_its_digits(typeset):
+    """Adam's correction factors are rounded to 6 significant figures: 1 - 0.9^t is shown as the number it is, not 0.190000."""
+    from quizgen.exams.papers import unpadded
+
+    document, key, _ = typeset
+    adam = _question(key, "optimisers.adam_bias_correction")
+    factor = adam["steps"][1]["math"]  # 1 - beta_1^t = 1 - 0.9^t = c_1
+    shown = factor.rsplit("=", 1)[1].strip()
+    assert re.fullmatch(r"0\.\d*[1-9]", shown), factor
+    trailing = re.compile(r"(?<![\d.])\d+\.\d*0(?![\d.])")
+    source = _question(document, "optimisers.adam_bias_correction")
+    answers = {a["rounded"] for a in source["answers"]}
+    for step in adam["steps"]:
+        for number in trailing.findall(_step_math(step)):
+            assert number in answers or "approx" in _step_math(step), (number, step)
+    # An answer to 4 decimal places keeps them in the key, in its steps and in the common wrong answers.
+    momentum = _question(key, "optimisers.momentum_two_steps")
+    rounded = [a["math"] for a in momentum["answers"]]
+    assert all(re.fullmatch(r"-?\d+\.\d{4}", value) for value in rounded), rounded
+    assert rounded[0] in " ".join(_step_math(s) for s in momentum["steps"])
+    assert all(re.search(r"\.\d{4}$", m["math"]) for m in momentum["mistakes"])
+    # The rule itself: an answer's digits and a rounded result stay, any other padding goes.
+    assert unpadded(r"1 - {0.9}^{2} = 0.190000", frozenset()) == r"1 - {0.9}^{2} = 0.19"
+    assert unpadded(r"x = 2.0 + 0.0 - 1.4300 + 0.50", frozenset({"1.4300"})) == r"x = 2 + 0 - 1.4300 + 0.5"
+    assert unpadded(r"x_{10} = 100 + 10.5", frozenset()) == r"x_{10} = 100 + 10.5"
+
+
+def test_the_json_record_keeps_its_rounding(typeset):
+    """Only the papers drop padding: the paper document (the build's data, as JSON and Moodle show it) is unchanged."""
+    document, _, _ = typeset
+    adam = _question(document, "optimisers.adam_bias_correction")
+    assert re.search(r"= 0\.\d+0\b", adam["steps"][1]["tex"]), adam["steps"][1]["tex"]
+
+
+def test_sizes_are_written_with_a_times_sign(typeset):
+    _, key, paper = typeset
+    for template in ("regularisation.he_std", "transformer.encoder_block_params", "rnn.recurrent_params", "cnn.network_table"):
+        question = _question(key, template)
+        labels = [step["label"] for step in question["steps"]] + [m["label"] for m in question["mistakes"]]
+        for label in labels:
+            assert not re.search(r"\w x \w|\dx\d", _texts(label)), (template, label)
+        assert any("times" in _maths(label) for label in labels), template
+    table = _question(paper, "cnn.network_table")
+    text = json.dumps(table["text"], ensure_ascii=False)
+    assert "×" in text and not re.search(r"\dx\d", text)
+
+
+def test_step_captions_typeset_their_maths(typeset):
+    from quizgen.exams.captions import caption
+
+    _, key, _ = typeset
+    recurrent = _question(key, "rnn.recurrent_params")
+    label = recurrent["steps"][1]["label"]  # Input weights W_xh: one row of n_in weights per hidden unit (n_h × n_in)
+    assert _maths(label).count("_") >= 3 and "times" in _maths(label), label
+    assert caption("Compare the query with each key: s_i = k_i^T q") == (
+        ("text", "Compare the query with each key: "), ("math", r"s_{i} = k_{i}^{T} q"))
+    assert caption("Divide every score by sqrt(d_k), the square root") == (
+        ("text", "Divide every score by "), ("math", r"\sqrt{d_{k}}"), ("text", ", the square root"))
+    assert caption("(a) Divide by D and add 1") == (("text", "(a) Divide by "), ("math", "D"), ("text", " and add 1"))
+    assert caption("Layer 1: conv, 16 filters, 3x3, stride 1") == (
+        ("text", "Layer 1: conv, 16 filters, "), ("math", r"3 \times 3"), ("text", ", stride 1"))
+    assert caption("a simple RNN is one such block") == (("text", "a simple RNN is one such block"),)
+    assert caption("PE(pos, j) #import") == (("text", "PE(pos, "), ("math", "j"), ("text", ") #import"))
+
+
+def test_bars_hug_what_they_enclose(typeset):
+    from quizgen.exams.texmath import tex_to_typst
+
+    assert tex_to_typst("|W_{xh}|") == "lr(|W_(x h)|)"
+    assert tex_to_typst(r"\lambda\|\theta\|_2^2") == "lambda norm(theta)_2^2"
+    assert tex_to_typst(r"\sum_j |\theta_j|") == "sum_j lr(|theta_j|)"
+    assert tex_to_typst("{|x}|") == "| x |"  # bars in different groups: left as written
+    _, key, _ = typeset
+    steps = " ".join(_step_math(s) for s in _question(key, "rnn.recurrent_params")["steps"])
+    assert "lr(|W_(x h)|)" in steps and "| W" not in steps
+    l1 = " ".join(_step_math(s) for s in _question(key, "regularisation.l1_regularised_loss")["steps"])
+    assert "norm(theta)" in l1 and "bar.v" not in l1
+
+
+def test_inline_fractions_are_full_size_and_short_inline_maths_keeps_to_one_line(typeset):
+    from quizgen.exams.papers import paragraphs
+
+    _, _, paper = typeset
+    segments = [s for paragraph in _question(paper, "optimisers.minibatch_gradient")["text"] for s in paragraph]
+    fractions = [s for s in segments if "frac(" in s.get("m", "")]
+    assert fractions and all("display(frac(1, B))" in s["m"] and s["h"] for s in fractions), fractions
+    inline = [s for s in segments if "m" in s and not s["b"]]
+    assert all(s["k"] for s in inline), inline
+    (text,) = paragraphs(r"$D = {10000}^{\frac{2i}{d}}$ and $\frac{\frac{a}{b}}{c}$")
+    assert text[0]["m"] == "D = 10000^((2 i)/d)"  # a fraction in a power stays small
+    assert text[2]["m"] == "display(frac(a/b, c))"
+    (long,) = paragraphs("$" + " + ".join(f"x_{i}" for i in range(20)) + "$")
+    assert not long[0]["k"]  # longer than half a line: may break
+
+
+def test_typesetting_cases_compile(typeset):
+    from quizgen.exams.papers import render_pdf
+
+    document, _, _ = typeset
+    for mode in ("paper", "key"):
+        assert render_pdf(document, mode).startswith(b"%PDF-")

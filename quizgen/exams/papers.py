@@ -20,6 +20,7 @@ from ..errors import RenderError
 from ..formats import prose
 from ..formats.prose import rounded_tex
 from ..resources import templates_dir
+from .captions import caption
 from .texmath import tex_to_typst
 
 _FIXED_TIME = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
@@ -66,37 +67,173 @@ def is_tall(code: str) -> bool:
     return bool(_TALL.search(code))
 
 
-def _segments(segments: list[prose.Segment]) -> list[dict[str, Any]]:
-    """{"t": text} or {"m": Typst math, "b": displayed?, "w": may be too wide?, "h": tall inline math?}: what the template's ``inline`` shows."""
+# Inline math up to this many characters across (a name counted as one) is kept on one line:
+# half a line of text, so a line it would cross is left short by less than half.
+_KEEP_TOGETHER = 40
+_NAME = re.compile(r"[A-Za-z]{2,}(?:\.[A-Za-z]+)*")
+
+
+def keep_together(code: str) -> bool:
+    """Whether inline math is short enough to keep on one line (a line break inside "θ_t − η m̂" misleads)."""
+    return len(_NAME.sub("x", code).replace(" ", "")) <= _KEEP_TOGETHER
+
+
+_FRACTION_TOKEN = re.compile(r"\\frac(?![A-Za-z])|\\[A-Za-z]+|\\.|[{}^_]|\S")
+
+
+def full_size_fractions(tex: str) -> str:
+    """Inline TeX with its outermost fractions as \\dfrac (not those in a script or in another fraction).
+
+    tex2typst writes \\dfrac as frac(a, b), which ``inline_fractions`` then sets at full size:
+    a text-size fraction in a line of text is too small to read.
+    """
+    if "\\frac" not in tex:
+        return tex
+    out, position = [], 0
+    groups: list[bool] = []  # per open brace: inside a script or a fraction's argument?
+    script, arguments = False, 0
+    for token in _FRACTION_TOKEN.finditer(tex):
+        text = token.group()
+        if text == "{":
+            inner = script or arguments > 0
+            if arguments > 0:
+                arguments -= 1
+            groups.append(inner or (bool(groups) and groups[-1]))
+            script = False
+        elif text == "}":
+            if groups:
+                groups.pop()
+        elif text in "^_":
+            script = True
+        elif text == "\\frac":
+            if not script and not (groups and groups[-1]):
+                out.append(tex[position : token.start()] + "\\dfrac")
+                position = token.end()
+            arguments, script = 2, False
+        else:
+            script = False
+    out.append(tex[position:])
+    return "".join(out)
+
+
+_FRAC_CALL = re.compile(r'"(?:[^"\\]|\\.)*"|(?<![\w.])frac\(|[()]')
+
+
+def inline_fractions(code: str) -> str:
+    """Typst math with each frac(a, b) set in display size: display(frac(a, b))."""
+    if "frac(" not in code:
+        return code
+    out, position, depth, closing = [], 0, 0, []
+    for token in _FRAC_CALL.finditer(code):
+        text = token.group()
+        if text == "frac(":
+            out.append(code[position : token.start()] + "display(frac(")
+            position = token.end()
+            closing.append(depth)
+            depth += 1
+        elif text == "(":
+            depth += 1
+        elif text == ")":
+            depth -= 1
+            if closing and closing[-1] == depth:
+                closing.pop()
+                out.append(code[position : token.end()] + ")")
+                position = token.end()
+    out.append(code[position:])
+    return "".join(out) if not closing else code
+
+
+def _inline(tex: str) -> str:
+    """Typst math for inline TeX: its outer fractions at full size."""
+    code = tex_to_typst(full_size_fractions(tex))
+    return inline_fractions(code)
+
+
+_SIZES = re.compile(r"(?<![\w.])(\d+)x(\d+)(?![\w.])")  # "max pool 2x2", in text or a table's \text{}: a times sign, 2×2
+
+
+def _segments(segments: list[prose.Segment], keep: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """{"t": text} or {"m": Typst math, "b": displayed?, "w": may be too wide?, "h": tall inline math?, "k": kept on one line?}.
+
+    What the template's ``inline`` shows; ``keep``: the numbers whose trailing zeros stay (``unpadded``).
+    """
     result: list[dict[str, Any]] = []
     for kind, body in segments:
+        if "x" in body:
+            body = _SIZES.sub("\\1\u00d7\\2", body)
         if kind == "text":
             result.append({"t": body})
+        elif kind == "display":
+            code = tex_to_typst(unpadded(body, keep))
+            result.append({"m": code, "b": True, "w": may_be_wide(code), "h": False, "k": False})
         else:
-            code = tex_to_typst(body)
-            result.append({"m": code, "b": kind == "display", "w": kind == "display" and may_be_wide(code), "h": kind != "display" and is_tall(code)})
+            code = _inline(unpadded(body, keep))
+            result.append({"m": code, "b": False, "w": False, "h": is_tall(code), "k": keep_together(code)})
     return result
 
 
 @lru_cache(maxsize=256)
-def paragraphs(text: str | None) -> list[list[dict[str, Any]]]:
+def paragraphs(text: str | None, keep: frozenset[str] = frozenset()) -> list[list[dict[str, Any]]]:
     """Prose as the template's segments (shared between calls: read-only); a paper and its key show the same text."""
-    return [_segments(paragraph) for paragraph in prose.paragraphs(text)]
+    return [_segments(paragraph, keep) for paragraph in prose.paragraphs(text)]
 
 
 @lru_cache(maxsize=4096)
 def label(text: str | None) -> list[dict[str, Any]]:
-    """A label's segments (shared between calls: read-only); labels recur on every paper."""
-    return _segments(prose.label(text))
+    """A label's segments, its maths typeset (quizgen.exams.captions; shared between calls: read-only); labels recur on every paper."""
+    return _segments(list(caption(text)))
 
 
-def step_data(step: dict[str, str]) -> dict[str, Any]:
+# ---------------------------------------------------------------------------
+# Trailing zeros: an answer keeps the digits its question asks for; any other number is
+# shown as the number it is (0.19, not 0.190000, where a template rounds a factor to 6
+# significant figures), except a rounded result (after \approx), whose zeros are digits.
+
+_PADDED = re.compile(r"(?<![\w.\\])(-?\d+)\.(\d*?)0+(?![\d.])")
+_APPROXIMATED = re.compile(r"\\approx(?![A-Za-z])(.*?)(?=\\approx(?![A-Za-z])|=|$)", re.DOTALL)
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _flat(value: Any):
+    if isinstance(value, list):
+        for item in value:
+            yield from _flat(item)
+    else:
+        yield str(value)
+
+
+def kept_digits(question: dict[str, Any]) -> frozenset[str]:
+    """The numbers of a question shown with every digit: its answers' rounded values and the rounded results of its steps."""
+    kept = {number.lstrip("-") for answer in question["answers"] for number in _flat(answer["rounded"])}
+    for step in question["steps"]:
+        for match in _APPROXIMATED.finditer(step["tex"]):
+            kept.update(number.lstrip("-") for number in _NUMBER.findall(match.group(1)))
+    return frozenset(kept)
+
+
+def unpadded(tex: str, keep: frozenset[str]) -> str:
+    """TeX math with the trailing zeros of its decimals dropped (0.190000 → 0.19, 2.0 → 2), except those of ``keep``."""
+    if "0" not in tex or "." not in tex:
+        return tex
+
+    def trim(match: re.Match) -> str:
+        if match.group().lstrip("-") in keep:
+            return match.group()
+        whole, fraction = match.group(1), match.group(2)
+        number = f"{whole}.{fraction}" if fraction else whole
+        return "0" if number == "-0" else number
+
+    return _PADDED.sub(trim, tex)
+
+
+def step_data(step: dict[str, str], keep: frozenset[str] = frozenset()) -> dict[str, Any]:
     """A worked step: given values flow and wrap; a long chain of equalities gets one relation per aligned line."""
-    shape, pieces = prose.step_shape(step["tex"])
+    tex = unpadded(step["tex"], keep)
+    shape, pieces = prose.step_shape(tex)
     if shape == "list":
         return {"label": label(step["label"]), "list": True, "items": [tex_to_typst(piece) for _, piece in pieces]}
     if shape == "line":
-        code = tex_to_typst(step["tex"])
+        code = tex_to_typst(tex)
         return {"label": label(step["label"]), "list": False, "math": code, "wide": may_be_wide(code)}
     relation = {"=": "=", r"\approx": "approx"}
     lines = [f"{tex_to_typst(pieces[0][1])} &{relation[pieces[1][0]]} {tex_to_typst(pieces[1][1])}"]
@@ -145,9 +282,10 @@ def typst_data(document: dict[str, Any], mode: str) -> dict[str, Any]:
     key = paper["key"] if paper["kind"] == "student" else ""
     questions = []
     for q in document["questions"]:
+        keep = kept_digits(q)
         question = {
             "number": q["number"], "points": q["points"], "code": q["code"], "template": q["template"],
-            "kind": q["kind"], "working_space": q["working_space"], "text": paragraphs(q["text"]),
+            "kind": q["kind"], "working_space": q["working_space"], "text": paragraphs(q["text"], keep),
         }
         if mode == "paper":  # the paper's data holds no answer: only what the answer boxes need
             question["options"] = [{"label": o["label"], "math": tex_to_typst(o["tex"])} for o in q["options"]]
@@ -159,8 +297,8 @@ def typst_data(document: dict[str, Any], mode: str) -> dict[str, Any]:
             question["options"] = [{"label": o["label"], "correct": o["correct"], "mistake_label": label(o["mistake_label"]), "math": tex_to_typst(o["tex"])} for o in q["options"]]
             question["matching"] = q["matching"]
             question["answers"] = [_answer(a, q) for a in q["answers"]]
-            question["steps"] = [step_data(s) for s in q["steps"]]
-            question["solution"] = paragraphs(q["solution"]) if q["solution"] else None
+            question["steps"] = [step_data(s, keep) for s in q["steps"]]
+            question["solution"] = paragraphs(q["solution"], keep) if q["solution"] else None
             question["mistakes"] = [
                 {"label": label(m["label"]), "answer_label": label(m["answer_label"]), "math": tex_to_typst(rounded_tex(m["rounded"]))} for m in q["mistakes"]
             ]

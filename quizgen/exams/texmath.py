@@ -235,11 +235,44 @@ def _text_before_brackets(code: str) -> str:
 
 
 def fix_gaps(tex: str) -> str:
-    """The TeX with what tex2typst does not know rewritten (norms) or dropped (\\limits, \\hline)."""
+    """The TeX with what tex2typst does not know rewritten (norms, bars) or dropped (\\limits, \\hline)."""
     if "Vert" in tex or "limits" in tex or "hline" in tex:  # most snippets have none of them
         for pattern, replacement in _GAPS:
             tex = pattern.sub(replacement, tex)
+    if "|" in tex:
+        tex = pair_bars(tex)
     return tex.strip()
+
+
+# A bar as TeX writes it: already paired (\left| \right\|), a row break (\\), a norm's
+# double bar (\|), a control word (\mid) or a bare bar; braces count the group it is in.
+_BAR = re.compile(r"\\(?:left|right)\s*\\?\||\\\\|\\\||\\[A-Za-z]+|\\.|[{}|]")
+
+
+def pair_bars(tex: str) -> str:
+    """|x| as \\left| x \\right| and \\|x\\| as \\left\\| x \\right\\|: Typst's lr() and norm(), whose bars hug what they enclose.
+
+    tex2typst keeps bare bars as loose symbols (| W_(x h) |, bar.v.double). Bars are paired
+    in order, each pair within one group; a snippet whose bars do not pair so is left as written.
+    """
+    bars: dict[str, list[tuple[int, int]]] = {"|": [], "\\|": []}
+    depth = 0
+    for token in _BAR.finditer(tex):
+        text = token.group()
+        if text == "{":
+            depth += 1
+        elif text == "}":
+            depth -= 1
+        elif text in bars:
+            bars[text].append((token.start(), depth))
+    edits = []
+    for bar, found in bars.items():
+        if len(found) % 2 or any(found[i][1] != found[i + 1][1] for i in range(0, len(found), 2)):
+            continue
+        edits += [(start, bar, "\\left" if i % 2 == 0 else "\\right") for i, (start, _) in enumerate(found)]
+    for start, bar, side in sorted(edits, reverse=True):
+        tex = tex[:start] + side + bar + tex[start + len(bar) :]
+    return tex
 
 
 def convert_as_written(tex: str) -> str:
