@@ -144,8 +144,9 @@ def _text(value: str, kind: str) -> _Part:
 
 
 class _Renderer:
-    def __init__(self, two_d: bool):
+    def __init__(self, two_d: bool, width: int | None = None):
         self.two_d = two_d
+        self.width = width  # a table wider than this wraps its last column
 
     # -- reading arguments
 
@@ -304,7 +305,7 @@ class _Renderer:
             content, i = self._argument(items, i)
             inner = self.flat(content)
             if text_width(inner) == 1:
-                parts.append(_text(inner + _ACCENTS[name], "operand"))
+                parts.append(_text(unicodedata.normalize("NFC", inner + _ACCENTS[name]), "operand"))  # ŷ as one character where Unicode has it
             else:
                 parts.append(_text(f"{name}({inner})", "operand"))
         elif name in _WORDS:
@@ -432,11 +433,16 @@ class _Renderer:
         rows = [row + [""] * (columns - len(row)) for row in rows]
         widths = [max(text_width(row[c]) for row in rows) for c in range(columns)]
         aligns = (spec + "l" * columns)[:columns]
+        if self.width is not None and columns and sum(widths) + 2 * (columns - 1) > self.width:
+            widths[-1] = max(12, self.width - sum(widths[:-1]) - 2 * (columns - 1))
         lines = []
         for number, row in enumerate(rows):
             if number and number in self._rules:
                 lines.append("  ".join("─" * w for w in widths))
-            lines.append("  ".join(_pad(cell, w, a) for cell, w, a in zip(row, widths, aligns)).rstrip())
+            last = _wrap_cell(row[-1], widths[-1]) if columns else [""]
+            for part, text in enumerate(last):
+                cells = [*(row[:-1] if part == 0 else [""] * (columns - 1)), text]
+                lines.append("  ".join(_pad(cell, w, a if part == 0 or c == columns - 1 else "l") for c, (cell, w, a) in enumerate(zip(cells, widths, aligns))).rstrip())
         return Box(lines, 0)
 
     # -- joining
@@ -553,9 +559,21 @@ def math_to_plain(tex: str) -> str:
     return re.sub(r"[ \t]+", " ", box.lines[0]).strip()
 
 
-def math_block(tex: str) -> Box:
-    """TeX math laid out in two dimensions: a matrix as bracketed columns, an array as an aligned table."""
-    renderer = _Renderer(True)
+def _wrap_cell(text: str, width: int) -> list[str]:
+    """A table cell's words on as many lines as it takes at ``width`` columns."""
+    lines = [""]
+    for word in text.split(" "):
+        if lines[-1] and text_width(lines[-1]) + 1 + text_width(word) > width:
+            lines.append(word)
+        else:
+            lines[-1] = f"{lines[-1]} {word}" if lines[-1] else word
+    return lines
+
+
+def math_block(tex: str, width: int | None = None) -> Box:
+    """TeX math laid out in two dimensions: a matrix as bracketed columns, an array as an aligned table
+    (its last column wrapped when the table is wider than ``width``)."""
+    renderer = _Renderer(True, width)
     box = renderer.join(renderer.parts(_parse(tex)))
     lines = [re.sub(r"(?<=\S) {2,}(?=[^\s⎤⎥⎦⎞⎟⎠])", " ", line) if len(box.lines) == 1 else line for line in box.lines]
     return Box([line.rstrip() for line in lines], box.base)

@@ -54,8 +54,14 @@ def wrap(text: str, width: int, indent: str = "", hang: str | None = None) -> li
     return [line.replace(GLUE, " ").rstrip() for line in lines]
 
 
+_VECTOR = re.compile(r"\[[^\[\]]*\]")
+
+
 def _glued(text: str) -> str:
-    return text.replace(" ", GLUE) if text_width(text) <= SHORT else text
+    """A short formula, or a vector inside a long one, kept on one line."""
+    if text_width(text) <= SHORT:
+        return text.replace(" ", GLUE)
+    return _VECTOR.sub(lambda m: m.group().replace(" ", GLUE) if text_width(m.group()) <= 2 * SHORT else m.group(), text)
 
 
 def _inline(segments: list[prose.Segment]) -> str:
@@ -148,8 +154,8 @@ def _pack_tex(pieces: list[str], width: int, indent: str) -> list[str]:
 
 def display_lines(tex: str, width: int, indent: str = "  ") -> list[str]:
     """A displayed formula: whole if it fits, else its comma-separated parts one after another."""
-    box = math_block(tex)
-    if text_width(indent) + box.width <= width:
+    box = math_block(tex, width - text_width(indent))
+    if text_width(indent) + box.width <= width or r"\begin{array}" in tex:
         return _block_lines(box, indent)
     items = prose.split_top(tex, (r",\qquad", r",\quad", r"\qquad", r"\quad", ","))
     if len(items) > 1:
@@ -254,7 +260,7 @@ def answer_lines(answer: dict, width: int, indent: str = "  ") -> list[str]:
     if _is_table(value) and all(isinstance(cell, str) and not _number(cell) for row in value for cell in row):
         return [f"{indent}{label}:"] + [line for row in value for line in wrap(" → ".join(row), width, indent + "  ", indent + "    ")]
     if _is_table(value):
-        return wrap(f"{label}:{spread}", width, indent, indent + "    ") + table_lines(value, indent + "  ")
+        return wrap(f"{label}:{spread}", width, indent, indent + "  ") + table_lines(value, indent + "  ")
     return wrap(f"{label}: {_glued(shown(value))}{spread}", width, indent, indent + "    ")
 
 
