@@ -510,7 +510,7 @@ def test_text_with_markup_characters_survives(misc_bank):
         a = question.record["parameters"]["a"]["display"]
         assert wrong[0]["feedback"] == (  # a gap's feedback: the maths as plain text (nothing typesets the popover), the prose as written
             "<p><strong>Multiplied &lt;a&gt; &amp; b?</strong> Add, don't multiply: ]]&gt; &lt;b&gt; &amp; "
-            + "{a} # } " + str(a) + " # ~ } \\} end</p>"
+            + "{a} #} " + str(a) + " # ~ } \\} end</p>"  # math ignores spaces, as TeX does: \# \} reads '#}'
         )
         assert "<li>sum &lt;a &amp; b&gt;: \\(" in _text(element, "generalfeedback/text")
 

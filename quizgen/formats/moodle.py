@@ -46,7 +46,7 @@ from ..engine.values import is_array, to_decimal
 from ..errors import QuizgenError, RenderError
 from ..parallel import ordered_map, worker_count
 from . import prose
-from .plain import tex_to_plain
+from .plain import math_to_plain
 from .records import variant_record
 from .render import environment
 
@@ -306,7 +306,7 @@ class _MistakeFeedback:
             text = self.texts.get(mistake.name)
             text = mistake.feedback if text is None else text
             if self.plain:
-                plain = " ".join("".join(part if kind == "text" else tex_to_plain(part) for kind, part in segments) for segments in prose.paragraphs(text))
+                plain = " ".join("".join(part if kind == "text" else math_to_plain(part) for kind, part in segments) for segments in prose.paragraphs(text))
                 body = escape(" ".join(plain.split()), quote=False)
             else:
                 body = prose_html(text, f"{self.source}: mistakes.{mistake.name}.feedback")
