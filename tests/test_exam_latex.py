@@ -161,6 +161,9 @@ def test_each_paper_question_keeps_its_text_options_and_working_box_on_one_page(
             for kind, body in paragraph:
                 if kind == "text":
                     assert _squash(body) in squashed, f"question {q['number']}: {body!r} is not on its page"
+        if q["matching"]:  # every item of both columns (the right one may be the longer)
+            for item in q["matching"]["left"] + [right["label"] + ")" + right["text"] for right in q["matching"]["right"]]:
+                assert _squash(item) in squashed, f"question {q['number']}: {item!r} is missing"
         if q["options"]:
             assert block.count("\u25cb") == len(q["options"]), f"question {q['number']}: one circle per option"
             for option in q["options"]:
