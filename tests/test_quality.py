@@ -2,13 +2,19 @@
 
 import json
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 from click.testing import CliRunner
+from sympy import Rational
 
 from quizgen.cli import cli
 from quizgen.engine.bank import load_bank
-from quizgen.engine.quality import assess, format_report
+from quizgen.engine.closeness import too_close
+from quizgen.engine.generate import MistakeValue, generate
+from quizgen.engine.quality import assess, close_values, format_report, missing_twins, twin_answers
+from quizgen.engine.template import TABLE_KINDS
+from quizgen.engine.values import array
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,3 +62,52 @@ def test_report_as_json(tmp_path):
     rows = {row["template"]: row for row in json.loads(result.stdout)}
     assert rows["concepts.lstm_gates"]["distinct"] == 8 and rows["concepts.lstm_gates"]["distinct_exact"]
     assert rows["cnn.same_padding"]["problems"] == []
+
+
+def test_a_mistake_named_on_one_blank_is_named_on_its_twin(tmp_path):
+    """Height and width are worked by the same formula: a mistake on one must be recognised on the other."""
+    bank = load_bank(ROOT / "question_bank")
+    for template_id in sorted(bank.templates):
+        template = bank.get(template_id)
+        if template.kind in TABLE_KINDS:
+            continue
+        variants = list(generate(template, 10, 0))
+        assert missing_twins(template, variants) == [], template_id
+    twins = {(a, b) for a, b, _ in twin_answers(bank.get("cnn.conv_output_size"))}
+    assert twins == {("H_out", "W_out"), ("W_out", "H_out")}
+    assert twin_answers(bank.get("mlp.layer_shapes")) == []  # rows and columns of W: a shift along the layers, not twins
+    assert twin_answers(bank.get("rnn.hidden_update")) == []  # h_2 is computed from h_1: a chain, not twins
+
+    folder = _bank_with(tmp_path, "cnn/conv_output_size.yaml")
+    path = folder / "cnn" / "conv_output_size.yaml"
+    text = path.read_text()
+    start = text.index("  - name: no_plus_one_width")
+    path.write_text(text[:start] + text[text.index("  - name: single_padding_width"):])
+    result = CliRunner().invoke(cli, ["validate", str(folder), "--report", "--variants", "20"])
+    assert result.exit_code == 2
+    assert "mistakes.no_plus_one: named on H_out but not on its twin W_out" in result.output
+    assert 'value: "floor((W - K_w + 2 * P_w) / S_w)"' in result.output
+
+
+def test_values_too_close_to_tell_apart():
+    """More than two tolerances apart, and shown more than one unit apart, in every entry shown differently."""
+    template = load_bank(ROOT / "question_bank").get("regularisation.weight_decay_update")
+    spec = template.answers[0]
+    tolerance = [Rational(1, 20000)] * 3
+    answer = (array([Rational("0.20884"), 1, 1]), ["0.2088", "1.0000", "1.0000"])
+    assert too_close(spec, tolerance, answer, (array([Rational("0.20891"), 1, 1]), ["0.2089", "1.0000", "1.0000"])) == 0  # one unit shown
+    assert too_close(spec, tolerance, answer, (array([Rational("0.20896"), 1, 2]), ["0.2090", "1.0000", "2.0000"])) is None
+    assert too_close(spec, tolerance, answer, (array([Rational("0.20884"), 1, Rational("1.0002")]), ["0.2088", "1.0000", "1.0002"])) is None
+    assert too_close(spec, [Rational(1, 500)] * 3, answer, (array([Rational("0.2120"), 1, 1]), ["0.2120", "1.0000", "1.0000"])) == 0  # within 2 tolerances
+
+    variants = list(generate(template, 300, 0))
+    dropped = [(v.code, name, why) for v in variants for name, why in v.dropped if "too close" in why]
+    assert dropped and all("to be told apart" in why for _, _, why in dropped)
+    assert all(close_values(v) == [] for v in variants)
+    variant = variants[0]
+    answer_value = variant.answers[0]
+    slip = [list(row) if isinstance(row, list) else row for row in answer_value.rounded]
+    slip[0] = f"{Decimal(slip[0]) + Decimal('0.0001'):.4f}"
+    close = array([Rational(s) for s in slip])
+    variant.mistakes.append(MistakeValue("slip", "a rounding slip", answer_value.spec.name, close, slip, None, {}))
+    assert any("the answer and mistake 'slip' are too close to tell apart (entry 1)" in p for p in close_values(variant))

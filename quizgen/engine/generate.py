@@ -20,6 +20,7 @@ import numpy as np
 import sympy
 
 from ..errors import ExpressionError, QuizgenError, VariantError
+from .closeness import too_close
 from .draws import Distribution
 from .template import TABLE_KINDS, AnswerSpec, Constraint, FixedText, Template, Tolerance
 from .tex import TexPrinter, default_symbol, has_conditional, value_tex
@@ -406,8 +407,20 @@ def _make_mistakes(template: Template, env: dict[str, Value], answers: list[Answ
         if twin is not None:
             dropped.append((mistake.name, f"equals mistake '{twin.name}' after rounding"))
             continue
+        near = _too_close_to(answer, [m for m in kept if m.answer == mistake.answer], value, rounded)
+        if near is not None:
+            dropped.append((mistake.name, f"lies too close to {near} to be told apart (closer than two tolerances, or one unit shown)"))
+            continue
         kept.append(MistakeValue(mistake.name, mistake.label, mistake.answer, value, rounded, mistake.feedback, context))
     return kept, dropped
+
+
+def _too_close_to(answer: Answer, kept: list[MistakeValue], value: Value, rounded: Any) -> str | None:
+    """'the answer' or "mistake 'name'" when a mistake's value cannot be told apart from it (see closeness)."""
+    if too_close(answer.spec, answer.tolerance, (value, rounded), (answer.value, answer.rounded)) is not None:
+        return "the answer"
+    near = next((m for m in kept if too_close(answer.spec, answer.tolerance, (value, rounded), (m.value, m.rounded)) is not None), None)
+    return None if near is None else f"mistake '{near.name}'"
 
 
 def _make_options(template: Template, answers: list[Answer], mistakes: list[MistakeValue], rng: np.random.Generator) -> list[Option]:

@@ -5,11 +5,15 @@ reject a draw, the range of each answer, how close the nearest distractor comes 
 the answer (in units of the tolerance), and where the right option lands in multiple
 choice. A template fails the report when it cannot make its minimum number of
 distinct variants, when its own tests fail, or when two options or a distractor and
-the answer could be confused after rounding.
+the answer could be confused after rounding, when two of an answer's values (the answer
+and its kept mistakes) lie too close to be told apart (``closeness``), or when a mistake
+named on one answer is missing on its twin (an answer computed by the same formula from
+other values: the height and the width of a feature map).
 """
 
 from __future__ import annotations
 
+import ast
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,9 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import QuizgenError
-from .generate import DrawStats, Variant, count_distinct, generate
-from .template import TABLE_KINDS, Template
+from ..errors import ExpressionError, QuizgenError
+from .closeness import too_close
+from .expressions import parse
+from .generate import DrawStats, Variant, count_distinct, generate, within
+from .template import TABLE_KINDS, Mistake, Template
 from .validate import run_template_tests
 from .values import is_array, to_decimal
 
@@ -72,6 +78,174 @@ def _range_update(ranges: dict[str, tuple[float, float]], name: str, value: Any)
     ranges[name] = (min(low, *items), max(high, *items))
 
 
+def _unify(a: ast.AST, b: ast.AST, template: Template, mapping: dict[str, str]) -> bool:
+    """Whether two expression trees are the same formula, the names of one mapped to the other's."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, ast.Name):
+        return _unify_names(a.id, b.id, template, mapping)
+    for name in a._fields:
+        left, right = getattr(a, name, None), getattr(b, name, None)
+        if isinstance(left, list):
+            if not isinstance(right, list) or len(left) != len(right):
+                return False
+            pairs = list(zip(left, right))
+        else:
+            pairs = [(left, right)]
+        for x, y in pairs:
+            if isinstance(x, ast.AST):
+                if not isinstance(y, ast.AST) or not _unify(x, y, template, mapping):
+                    return False
+            elif x != y:
+                return False
+    return True
+
+
+def _unify_names(a: str, b: str, template: Template, mapping: dict[str, str]) -> bool:
+    if a in mapping:
+        return mapping[a] == b
+    if b in mapping.values():
+        return False
+    variables = {v.name: v for v in template.variables}
+    if a not in variables or b not in variables:
+        return a == b  # a function or a constant
+    mapping[a] = b
+    if a == b:
+        return True
+    first, second = variables[a], variables[b]
+    if first.is_draw != second.is_draw:
+        return False
+    return first.is_draw or _unify(_tree(first.expression.text), _tree(second.expression.text), template, mapping)
+
+
+def _tree(text: str) -> ast.AST:
+    return ast.parse(text, mode="eval").body  # an expression the template already parsed and checked
+
+
+def _dependencies(template: Template, name: str) -> set[str]:
+    variables = {v.name: v for v in template.variables}
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        for used in variables[todo.pop()].expression.names:
+            if used in variables and used not in seen:
+                seen.add(used)
+                todo.append(used)
+    return seen
+
+
+def twin_answers(template: Template) -> list[tuple[str, str, dict[str, str]]]:
+    """(answer, its twin, the renaming of one's values to the other's) for each ordered pair of twins.
+
+    Twins are two answers of one kind computed by the same formula from different values,
+    neither from the other: the output height and width, the parameters of two parallel layers.
+    """
+    twins = []
+    numeric = [a for a in template.answers if a.kind in ("integer", "number", "vector", "matrix")]
+    for first in numeric:
+        for second in numeric:
+            if first.name == second.name or first.kind != second.kind:
+                continue
+            if second.name in _dependencies(template, first.name) or first.name in _dependencies(template, second.name):
+                continue
+            mapping: dict[str, str] = {}
+            if not _unify_names(first.name, second.name, template, mapping):
+                continue
+            moved = {k: v for k, v in mapping.items() if k != v and k != first.name}
+            if moved and not set(moved) & set(moved.values()):  # parallel values (H, W), not a shift along layers
+                twins.append((first.name, second.name, mapping))
+    return twins
+
+
+class _Rename(ast.NodeTransformer):
+    def __init__(self, mapping: dict[str, str]):
+        inverse = {v: k for k, v in mapping.items() if v not in mapping}
+        self.names = {**inverse, **mapping}  # a swap: a mistake that uses the twin's value uses this one's
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        return ast.copy_location(ast.Name(self.names.get(node.id, node.id), node.ctx), node)
+
+
+def _same_values(template: Template, text: str, mistake: Mistake, variants: list[Variant]) -> bool | None:
+    """True when ``text`` computes what the mistake does in every variant where both can be computed (None: never)."""
+    try:
+        expression = parse(text, {v.name for v in template.variables}, where="twin")
+    except ExpressionError:
+        return None
+    compared = False
+    for variant in variants:
+        try:
+            ours, theirs = expression.evaluate(variant.env), mistake.expression.evaluate(variant.env)
+        except (ZeroDivisionError, ValueError, TypeError, IndexError, ArithmeticError, ExpressionError):
+            continue
+        if is_array(ours) != is_array(theirs) or (is_array(ours) and ours.shape != theirs.shape):
+            return False
+        if not all(x == y for x, y in zip(np.ravel(ours), np.ravel(theirs))) if is_array(ours) else ours != theirs:
+            return False
+        compared = True
+    return compared or None
+
+
+def _applies(template: Template, text: str, answer: str, variants: list[Variant]) -> bool:
+    """Whether the renamed mistake ever differs from its answer (a mistake that cannot happen there needs no twin)."""
+    try:
+        expression = parse(text, {v.name for v in template.variables}, where="twin")
+    except ExpressionError:
+        return True
+    for variant in variants:
+        target = next(a for a in variant.answers if a.spec.name == answer)
+        try:
+            value = expression.evaluate(variant.env)
+        except (ZeroDivisionError, ValueError, TypeError, IndexError, ArithmeticError, ExpressionError):
+            continue
+        try:
+            if not within(value, target.value, target.tolerance):
+                return True
+        except (TypeError, ValueError):
+            return True
+    return not variants
+
+
+def missing_twins(template: Template, variants: list[Variant]) -> list[str]:
+    """Each mistake named on one answer whose counterpart is not named on the answer's twin."""
+    problems = []
+    for first, second, mapping in twin_answers(template):
+        theirs = [m for m in template.mistakes if m.answer == second]
+        for mistake in (m for m in template.mistakes if m.answer == first):
+            renamed = _Rename(mapping).visit(_tree(mistake.expression.text))
+            dump = ast.dump(renamed)
+            if any(ast.dump(_tree(m.expression.text)) == dump for m in theirs):
+                continue
+            text = ast.unparse(renamed)
+            if any(_same_values(template, text, m, variants) for m in theirs):
+                continue
+            if not _applies(template, text, second, variants):
+                continue
+            problems.append(
+                f"mistakes.{mistake.name}: named on {first} but not on its twin {second} "
+                f"(add a mistake with answer: {second} and value: \"{text}\")"
+            )
+    return problems
+
+
+def close_values(variant: Variant) -> list[str]:
+    """Each pair of an answer's values (the answer, its kept mistakes) too close to be told apart."""
+    problems = []
+    for answer in variant.answers:
+        if isinstance(answer.value, (str, list)):
+            continue
+        values = [("the answer", answer.value, answer.rounded)] + [
+            (f"mistake '{m.name}'", m.value, m.rounded) for m in variant.mistakes if m.answer == answer.spec.name
+        ]
+        for i, (name_a, value_a, shown_a) in enumerate(values):
+            for name_b, value_b, shown_b in values[i + 1:]:
+                entry = too_close(answer.spec, answer.tolerance, (value_a, shown_a), (value_b, shown_b))
+                if entry is not None:
+                    where = f" (entry {entry + 1})" if is_array(answer.value) else ""
+                    problems.append(f"{variant.code}: {answer.spec.name}: {name_a} and {name_b} are too close to tell apart{where}")
+    return problems
+
+
 def assess(template: Template, samples: int = 200, seed: int = 0) -> Quality:
     """Draw up to ``samples`` distinct variants and measure them."""
     stats = DrawStats()
@@ -100,6 +274,7 @@ def assess(template: Template, samples: int = 200, seed: int = 0) -> Quality:
         for answer in variant.answers:
             _range_update(ranges, answer.spec.name, answer.value)
         if template.kind not in TABLE_KINDS:
+            problems += close_values(variant)
             for mistake in variant.mistakes:
                 answer = answers[mistake.answer]
                 gap = _largest_difference(mistake.value, answer.value)
@@ -115,6 +290,8 @@ def assess(template: Template, samples: int = 200, seed: int = 0) -> Quality:
             if len(set(shown)) != len(shown):
                 problems.append(f"{variant.code}: two options are the same after rounding")
             positions[next(i for i, o in enumerate(variant.options) if o.correct)] += 1
+    if template.kind not in TABLE_KINDS:
+        problems += missing_twins(template, variants)
     option_positions = [positions.get(i, 0) for i in range(template.option_count)] if template.option_count else []
     if template.kind in ("multichoice", "concept") and len(variants) >= 4 * template.option_count:
         if any(count == 0 for count in option_positions):
