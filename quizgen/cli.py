@@ -27,6 +27,7 @@ from .engine.values import exact
 from .errors import QuizgenError
 from .formats.records import dumps, variant_record
 from .formats.render import render_text
+from .formats import terminal
 from .formats.terminal import DEFAULT_WIDTH, terminal_width
 from .outputs import atomic_writer, progress
 
@@ -330,11 +331,11 @@ def validate_command(context: _Context, path: Path | None, variants: int, seed: 
         if output_format == "json":
             click.echo(json.dumps([q.as_dict() for q in results], indent=2))
         else:
-            click.echo(format_report(results))
+            click.echo(_report_text(results))
         problems += [f"{q.template}: {p}" for q in results for p in q.problems]
         if problems:
             for problem in problems:
-                click.echo(f"Problem: {problem}", err=True)
+                _echo_wrapped(f"Problem: {problem}", err=True)
             raise QuizgenError(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {len(bank.templates) + len(bank.errors)} template files")
         return
     from .exams.check import typesetting_problems
@@ -347,9 +348,49 @@ def validate_command(context: _Context, path: Path | None, variants: int, seed: 
     checked = len(bank.templates) + len(bank.errors)
     if problems:
         for problem in problems:
-            click.echo(f"Problem: {problem}", err=True)
+            _echo_wrapped(f"Problem: {problem}", err=True)
         raise QuizgenError(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {checked} template files")
-    click.echo(f"OK: {checked} templates, each with its own tests passing and up to {variants} distinct variants drawn (at most the template's min_variants)")
+    _echo_wrapped(f"OK: {checked} templates, each with its own tests passing and up to {variants} distinct variants drawn (at most the template's min_variants)")
+
+
+def _echo_wrapped(text: str, err: bool = False) -> None:
+    """A line, wrapped at the terminal's width on a terminal (never inside a word or a number); as it is when piped."""
+    stream = sys.stderr if err else sys.stdout
+    if not stream.isatty():
+        click.echo(text, err=err)
+        return
+    for line in terminal.wrap(text, terminal.terminal_width(stream), "", "    "):
+        click.echo(line, err=err)
+
+
+def _report_text(results: list[Any]) -> str:
+    """The quality report: its table when that fits (or the output is piped), else one block a template, wrapped."""
+    table = format_report(results)
+    if not sys.stdout.isatty():
+        return table
+    width = terminal.terminal_width()
+    if all(len(line) <= width for line in table.splitlines()):
+        return table
+    glue = terminal.GLUE
+    lines: list[str] = []
+    for q in results:
+        distinct = f"{'' if q.distinct_exact else '>='}{q.distinct}"
+        lines += terminal.wrap(f"{q.template} ({q.kind}): {distinct}{glue}distinct, {q.rejected_share:.0%}{glue}rejected", width, "", "    ")
+        if q.smallest_gap is not None:
+            ratio = f" ({q.smallest_ratio:.1f}{glue}tol)" if q.smallest_ratio is not None else ""
+            named = f", {q.smallest_gap_mistake}" if q.smallest_gap_mistake else ""
+            lines += terminal.wrap(f"nearest distractor: {q.smallest_gap:.4g}{ratio}{named}", width, "    ", "      ")
+        if q.answer_ranges:
+            ranges = ", ".join(f"{name}{glue}{low:g}..{high:g}" for name, (low, high) in q.answer_ranges.items())
+            lines += terminal.wrap(f"answers: {ranges}", width, "    ", "      ")
+        if q.option_positions:
+            lines += terminal.wrap(f"right option at A..: {q.option_positions}", width, "    ", "      ")
+        for problem in q.problems:
+            lines += terminal.wrap(f"PROBLEM: {problem}", width, "    ", "      ")
+    legend = table.split("\n\n")[-1] if "\n\n" in table else ""
+    if legend:
+        lines += [""] + terminal.wrap(" ".join(legend.split()), width)
+    return "\n".join(lines)
 
 
 @cli.group("export")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -126,3 +128,25 @@ def test_piped_output_is_laid_out_at_80_columns_whatever_the_terminal(monkeypatc
     out = tmp_path / "v.txt"
     assert CliRunner().invoke(cli, ["generate", "cnn.network_table", "--format", "text", "-o", str(out)]).exit_code == 0
     assert out.read_text(encoding="utf-8") == CliRunner().invoke(cli, ["show", "cnn.network_table", "--seed", "0"]).output
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_quality_report_on_a_narrow_terminal_is_wrapped_with_names_whole(monkeypatch):
+    from quizgen import cli as cli_module
+    from quizgen.engine.quality import assess, format_report
+
+    results = [assess(BANK.get(tid), samples=5, seed=0) for tid in ("cnn.conv_params", "rnn.recurrent_params")]
+    assert cli_module._report_text(results) == format_report(results)  # piped: the table as it is
+    monkeypatch.setattr(sys, "stdout", _Terminal())
+    monkeypatch.setenv("COLUMNS", "50")
+    text = cli_module._report_text(results)
+    assert all(text_width(line) <= 50 for line in text.splitlines())
+    words = text.split()
+    for q in results:
+        assert q.template in words
+        if q.smallest_gap_mistake:
+            assert any(word.rstrip(",") == q.smallest_gap_mistake for word in words)
