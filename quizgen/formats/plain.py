@@ -132,6 +132,7 @@ class _Part:
     box: Box
     kind: str  # operand | op | rel | open | close | punct | func | big | prefix | space
     script: bool = False  # ends with a written subscript or superscript (x_t, h^(1))
+    words: bool = False  # \text{...}: words, set off by spaces as written, never by '·'
     frac: bool = False  # a fraction a/b: bracketed when something is written right after it
 
     @property
@@ -310,7 +311,9 @@ class _Renderer:
                 parts.append(_text(f"{name}({inner})", "operand"))
         elif name in _WORDS:
             content, i = self._argument(items, i)
-            parts.append(_text(self.words(content), "func" if name == "operatorname" else "operand"))
+            part = _text(self.words(content), "func" if name == "operatorname" else "operand")
+            part.words = name != "operatorname"
+            parts.append(part)
         elif name in _BIG:
             i = self._big(name, items, i, parts)
         elif name == "begin":
@@ -494,6 +497,8 @@ class _Renderer:
             return "" if right.kind in ("open", "close") and right.text[:1] in "([" else " "
         if right.kind in ("func", "big") and left.kind in ("operand", "close"):
             return " "
+        if left.words or right.words:
+            return " " if spaced else ""
         if self._juxtaposed(left, right):
             if left.script and right.kind != "open":
                 return "·"

@@ -54,14 +54,19 @@ def wrap(text: str, width: int, indent: str = "", hang: str | None = None) -> li
     return [line.replace(GLUE, " ").rstrip() for line in lines]
 
 
-_VECTOR = re.compile(r"\[[^\[\]]*\]")
-
-
 def _glued(text: str) -> str:
     """A short formula, or a vector inside a long one, kept on one line."""
     if text_width(text) <= SHORT:
         return text.replace(" ", GLUE)
-    return _VECTOR.sub(lambda m: m.group().replace(" ", GLUE) if text_width(m.group()) <= 2 * SHORT else m.group(), text)
+    chars, opened = list(text), []
+    for position, char in enumerate(chars):  # a bracket's contents up to SHORT long: score(q, k_j), [0.1, 0.2]
+        if char in "([⌊⌈":
+            opened.append(position)
+        elif char in ")]⌋⌉" and opened:
+            start = opened.pop()
+            if position - start <= SHORT:
+                chars[start:position] = [GLUE if c == " " else c for c in chars[start:position]]
+    return "".join(chars)
 
 
 def _inline(segments: list[prose.Segment]) -> str:

@@ -249,10 +249,18 @@ class PracticeSession:
         self.progress.record(template, outcome.right, outcome.mistakes)
         self.progress.save()
 
+    def _prompt(self, prompt: str) -> str:
+        """The prompt as asked: a prompt that leaves too little of the line for typing goes on lines of its own."""
+        if terminal.text_width(prompt) <= self.width - 16:
+            return prompt
+        indent = prompt[: len(prompt) - len(prompt.lstrip())]
+        self._say_wrapped(prompt.strip(), indent, indent + "  ")
+        return indent + "> "
+
     def _read(self, prompt: str, example: str) -> str | None:
         """One line from the student; None means 'skip'. Quitting and end of input raise Stop."""
         while True:
-            text = self.ask(prompt).strip()
+            text = self.ask(self._prompt(prompt)).strip()
             word = text.lower()
             if word in QUIT:
                 raise Stop
@@ -367,7 +375,12 @@ class PracticeSession:
         else:
             for answer in record["answers"]:
                 unit = f" {answer['unit']}" if answer["unit"] else ""
-                self._say_wrapped(f"{answer['label']}: {flat_rounded(answer['rounded'])}{unit}", "  ", "    ")
+                rounded = answer["rounded"]
+                if isinstance(rounded, list) and rounded and isinstance(rounded[0], list):  # a matrix: aligned columns
+                    self._say_wrapped(f"{answer['label']}{unit}:", "  ", "    ")
+                    self._say_lines(terminal.table_lines(rounded, "    "))
+                else:
+                    self._say_wrapped(f"{answer['label']}: {flat_rounded(rounded)}{unit}", "  ", "    ")
         self.say("Worked solution:")
         for number, step in enumerate(record.get("steps", []), start=1):
             self._say_lines(terminal.wrap(terminal.label_to_plain(f"{number}. {step['label']}"), self.width, "  ", "     "))
