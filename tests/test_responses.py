@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quizgen.engine.generate import generate, within
+from quizgen.engine.generate import generate, matching_columns, within
 from quizgen.engine.values import array
 from quizgen.formats.typed import describe_shape, flat_rounded
 from quizgen.marking.mark import (
@@ -204,11 +204,14 @@ def test_choice_and_matching(bank):
 
     matching = next(generate(bank.get("concepts.lstm_gates_matching"), 1, 1))
     pairs = matching.answers[0].value
-    rights = sorted(right for _, right in pairs)
+    rights = matching_columns(matching)[1]  # the right column as shown, its distractor included
     letters = "".join("ABCDEFGH"[rights.index(right)] for _, right in pairs)
     assert mark_matching(matching, read_matching(matching, letters)).right
     numbered = " ".join(f"{i + 1}{letter}" for i, letter in enumerate(letters))
     assert mark_matching(matching, read_matching(matching, numbered)).right
+    distractor = next(i for i, right in enumerate(rights) if right in matching.distractors)  # belongs to no row: always wrong
+    mark = mark_matching(matching, read_matching(matching, "ABCDEFGH"[distractor] + letters[1:]))
+    assert not mark.right and mark.wrong == [(pairs[0][0], rights[distractor], pairs[0][1])]
     swapped = letters[1] + letters[0] + letters[2:]
     mark = mark_matching(matching, read_matching(matching, swapped))
     assert not mark.right and len(mark.wrong) == 2

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from quizgen.engine.bank import load_bank
-from quizgen.engine.generate import answer_shape, generate
+from quizgen.engine.generate import answer_shape, generate, matching_columns
 from quizgen.formats.selftest import exact_text, render_selftest, tolerance_text
 from quizgen.formats.typed import describe_shape, flat_rounded
 from quizgen.marking.mark import mark_blank, read_blank
@@ -192,7 +192,7 @@ def test_vectors_concepts_and_matching(opened, pools):
     matching = pools[4][0]
     article = opened.question(5)
     pairs = matching.answers[0].value
-    rights = sorted(right for _, right in pairs)
+    rights = matching_columns(matching)[1]  # the right column as shown, its distractor included
     for i, (_, right) in enumerate(pairs):
         article.locator("select").nth(i).select_option(str(rights.index(right)))
     article.locator("button.check").click()

@@ -178,6 +178,7 @@ class Variant:
     warnings: list[str] = field(default_factory=list)
     solution: str | None = None  # the author's closing remark after the worked steps
     _steps: list[Step] | None = None
+    distractors: list[str] = field(default_factory=list)  # matching: right-column entries that are no row's partner
 
     @property
     def parameters(self) -> dict[str, Value]:
@@ -624,7 +625,7 @@ def count_distinct(template: Template, nice: bool = False, limit: int = _ENUMERA
         directions = 2 if template.ask == "both" else 1
         return directions * rows * math.comb(rows - 1, template.option_count - 1), True
     if template.kind == "matching":
-        return math.comb(len(template.pairs), template.pair_count), True
+        return math.comb(len(template.pairs), template.pair_count) * math.comb(len(template.distractors), template.distractor_count), True
     constraints = template.constraints + (template.nice if nice else [])
     by_position: dict[int, list[Constraint]] = {}
     for constraint in constraints:
@@ -834,10 +835,17 @@ def _matching_variant(template: Template, seed: int, index: int, rng: np.random.
     matched = [[pairs[r][0], pairs[r][1]] for r in shown]
     context = {"prompt": "", "left": columns[0], "right": columns[1]}
     note = " | ".join(pairs[r][0] for r in rows)
+    distractors: list[str] = []
+    if template.distractors:  # drawn after the rows: a template without distractors draws as it always did
+        picked = sorted(rng.choice(len(template.distractors), size=template.distractor_count, replace=False).tolist())
+        distractors = [template.distractors[i] for i in picked]
+        note += " + " + " | ".join(distractors)
     spec = AnswerSpec("matching", f"{columns[0].lower()} to {columns[1].lower()}", "matching", None, None, Tolerance("abs", None), None)
     answer = Answer(spec, matched, matched, sympy.Integer(0))
     steps = [Step(left, r"\text{" + left + r"} \;\rightarrow\; \text{" + right + "}") for left, right in matched]
-    return _finish_table_variant(template, seed, index, context, note, seen, answer, [], [], steps)
+    variant = _finish_table_variant(template, seed, index, context, note, seen, answer, [], [], steps)
+    variant.distractors = distractors
+    return variant
 
 
 def _squeezed(tex: str) -> str:
@@ -879,6 +887,6 @@ def answer_shape(answer: Answer) -> tuple[int, ...]:
 
 
 def matching_columns(variant: Variant) -> tuple[list[str], list[str]]:
-    """The left items in the order shown, and the right items in the order shown (sorted, as in the record)."""
+    """The left items in the order shown, and the right items in the order shown (sorted, as in the record), distractors included."""
     pairs = variant.answers[0].value
-    return [left for left, _ in pairs], sorted(right for _, right in pairs)
+    return [left for left, _ in pairs], sorted([right for _, right in pairs] + variant.distractors)

@@ -42,7 +42,7 @@ _TOP_FIELDS = {
 _TABLE_FIELDS = {
     "id": True, "title": True, "topic": True, "section": True, "difficulty": True, "kind": True, "text": True,
     "pairs": True, "columns": True, "ask": False, "options": False, "count": False, "solution": False, "tags": False,
-    "min_variants": False,
+    "min_variants": False, "distractors": False, "distractor_count": False,
 }
 _PLAIN_FORBIDDEN = re.compile(r"[\\{}$&#%_^~<>]")
 _VARIABLE_FIELDS = {"name", "draw", "value", "tex", "label", "decimals", "sigfigs", "show"}
@@ -182,6 +182,8 @@ class Template:
     columns: tuple[str, str] = ("", "")  # the table's column headings, e.g. ("Gate", "Purpose")
     ask: str = "right"  # concept: ask for the right-hand entry ("right"), the left ("left") or either ("both")
     pair_count: int = 0  # matching: how many rows one question shows
+    distractors: list[str] = field(default_factory=list)  # matching: right-column entries that belong to no row shown
+    distractor_count: int = 0  # matching: how many of them one question shows
     note_names: list[str] = field(default_factory=list)  # the variables the note shows: a duplicate is known once they are drawn
     shown_names: frozenset[str] | None = None  # the variables a text, note, solution or feedback shows (None: all), the only ones formatted
 
@@ -640,6 +642,9 @@ def _build_table_template(data: dict, source: str, path: Path | None, bank_root:
         pair_count = reader.integer(data.get("count", len(pairs)), "count", 2, len(pairs))
         if "options" in data:
             reader.fail("options", "only a concept template has options")
+    if pair_count > MATCHING_LETTERS:
+        reader.fail("count", f"a matching shows at most {MATCHING_LETTERS} rows (its right column is lettered A to H)")
+    distractors, distractor_count = _distractors(data, reader, kind, pairs, pair_count, columns)
     text = reader.jinja(data["text"], "text", {"prompt", "left", "right"})
     solution = reader.jinja(data["solution"], "solution", {"prompt", "left", "right"}) if "solution" in data else None
     tags = data.get("tags", [])
@@ -649,7 +654,33 @@ def _build_table_template(data: dict, source: str, path: Path | None, bank_root:
     return Template(
         template_id, title, topic, section, difficulty, kind, [], [], [], text, data["text"], [], None, [], [],
         option_count, solution, tags, min_variants, source, {}, pairs, columns, ask, pair_count,
+        distractors=distractors, distractor_count=distractor_count,
     )
+
+
+MATCHING_LETTERS = 8  # a matching's right column is lettered A to H (papers, answer sheets, typed answers)
+
+
+def _distractors(data: dict, reader: _Reader, kind: str, pairs: list[tuple[str, str]], pair_count: int, columns: tuple[str, str]) -> tuple[list[str], int]:
+    """A matching's distractors: right-column entries that are no row's partner (so the last row is not given away)."""
+    if "distractors" not in data:
+        if "distractor_count" in data:
+            reader.fail("distractor_count", "give the distractors too")
+        return [], 0
+    if kind != "matching":
+        reader.fail("distractors", "only a matching template has distractors")
+    listed = reader.listing(data["distractors"], "distractors")
+    distractors = [_plain(reader, entry, f"distractors[{i}]") for i, entry in enumerate(listed)]
+    rights = {right for _, right in pairs}
+    for i, entry in enumerate(distractors):
+        if entry in rights:
+            reader.fail(f"distractors[{i}]", f"'{entry}' is a row's {columns[1]}: a distractor must belong to no row")
+        if distractors.index(entry) != i:
+            reader.fail(f"distractors[{i}]", f"'{entry}' appears twice")
+    count = reader.integer(data.get("distractor_count", 1), "distractor_count", 1, len(distractors))
+    if pair_count + count > MATCHING_LETTERS:
+        reader.fail("distractor_count", f"{pair_count} rows and {count} distractors make more than {MATCHING_LETTERS} entries (A to H) to choose from")
+    return distractors, count
 
 
 def draws_names() -> set[str]:

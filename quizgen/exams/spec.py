@@ -560,6 +560,12 @@ def _plain_number(value: float) -> str:
     return np.format_float_positional(float(value), trim="-", precision=12, fractional=False) if value else "0"
 
 
+def _distractors(matching: dict[str, Any]) -> list[str]:
+    """The right-column entries that are no row's partner, in the paper's order."""
+    partners = {pair["right"] for pair in matching["key"]}
+    return [entry["text"] for entry in matching["right"] if entry["text"] not in partners]
+
+
 def manifest_entry(document: dict[str, Any], files: dict[str, str]) -> dict[str, Any]:
     """What the manifest keeps of one paper: enough to rebuild it (template ids, codes) and to mark it (answers)."""
     paper = document["paper"]
@@ -582,6 +588,7 @@ def manifest_entry(document: dict[str, Any], files: dict[str, str]) -> dict[str,
                 ],
                 "options": [{"label": o["label"], "correct": o["correct"], "mistake": o["mistake"]} for o in q["options"]],
                 **({"matching": q["matching"]["key"]} if q["matching"] else {}),
+                **({"matching_extra": _distractors(q["matching"])} if q["matching"] and _distractors(q["matching"]) else {}),
             }
             for q in document["questions"]
         ],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..engine.generate import Answer, Variant, display_formats
+from ..engine.generate import Answer, Variant, display_formats, matching_columns
 from ..engine.values import Value, exact_string, format_number, is_array, to_float
 
 SCHEMA_VERSION = "quizgen.variant/1"
@@ -98,7 +98,8 @@ def variant_record(variant: Variant, steps: bool = True) -> dict[str, Any]:
         ],
     }
     if template.kind == "matching":
-        record["matching"] = {"left": [pair[0] for pair in variant.answers[0].value], "right": sorted(pair[1] for pair in variant.answers[0].value), "columns": list(template.columns)}
+        lefts, rights = matching_columns(variant)
+        record["matching"] = {"left": lefts, "right": rights, "columns": list(template.columns)}
     if steps:
         record["steps"] = [{"label": s.label, "tex": s.tex} for s in variant.steps()]
     if variant.solution:

@@ -184,7 +184,7 @@ def _matching_text(question: dict[str, Any], pairs: Any) -> str:
     if not isinstance(pairs, list):
         return ""
     chosen = {p[0]: p[1] for p in pairs if isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)}
-    rights = sorted(pair["right"] for pair in question["matching"])
+    rights = sorted([pair["right"] for pair in question["matching"]] + list(question.get("matching_extra", [])))  # the paper's letters (not shuffled)
     letters = "ABCDEFGH"
     parts = []
     for number, pair in enumerate(question["matching"], start=1):

@@ -350,7 +350,7 @@ def _read_question(marker: Marker, question: dict[str, Any], cells: list[str], r
                 readings[f"Q{number} row {r + 1}"] = Reading(f"Q{number} row {r + 1}", "doubtful", "", f"cannot read {text[:40]!r}: {error}")
             problems.append(Problem(student, number, "matching", text, str(error)))
             return
-        rights = sorted(pair["right"] for pair in question["matching"])  # read_matching letters them in this order
+        rights = sorted([pair["right"] for pair in question["matching"]] + list(question.get("matching_extra", [])))  # read_matching letters them in this order
         for r, (_, right) in enumerate(pairs):
             readings[f"Q{number} row {r + 1}"] = Reading(f"Q{number} row {r + 1}", "ok", "ABCDEFGH"[rights.index(right)])
         return
@@ -383,7 +383,8 @@ def _printed_matching(question: dict[str, Any]) -> Any:
     """The matching as this paper prints it (its rows in their order), for read_matching: the typed letters it returns are the paper's."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(answers=[SimpleNamespace(value=[(pair["left"], pair["right"]) for pair in question["matching"]])])
+    return SimpleNamespace(answers=[SimpleNamespace(value=[(pair["left"], pair["right"]) for pair in question["matching"]])],
+                           distractors=list(question.get("matching_extra", [])))
 
 
 def _read_hand(number: int, answer: dict[str, Any], text: str, readings: dict[str, Reading], problems: list[Problem], student: str) -> None:
