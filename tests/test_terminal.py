@@ -150,3 +150,8 @@ def test_the_quality_report_on_a_narrow_terminal_is_wrapped_with_names_whole(mon
         assert q.template in words
         if q.smallest_gap_mistake:
             assert any(word.rstrip(",") == q.smallest_gap_mistake for word in words)
+
+
+def test_a_number_in_scientific_notation_is_never_broken():
+    lines = wrap("the step adds ε = 1 × 10⁻⁸ to the root " * 3, 30)
+    assert all("× 10⁻⁸" in line or "×" not in line for line in lines)

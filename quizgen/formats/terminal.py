@@ -21,6 +21,7 @@ DEFAULT_WIDTH = 80
 MIN_WIDTH = 30
 GLUE = "\u00a0"  # a space that is no place to break: inside a short formula
 SHORT = 24  # inline formulas up to this many columns are never broken
+_SCIENTIFIC = re.compile(r"\d × 10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+")  # 1 × 10⁻⁸: one number, one word
 
 
 def terminal_width(stream: TextIO | None = None) -> int:
@@ -39,6 +40,7 @@ def wrap(text: str, width: int, indent: str = "", hang: str | None = None) -> li
     """Greedy wrapping at spaces (a word longer than the line stays whole); the first line
     starts with ``indent``, the others with ``hang`` (default: the same)."""
     hang = indent if hang is None else hang
+    text = _SCIENTIFIC.sub(lambda m: m.group().replace(" ", GLUE), text)
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line, filled = indent if not lines else hang, False

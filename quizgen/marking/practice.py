@@ -422,7 +422,8 @@ class PracticeSession:
         if self.made:
             self.say("Mistakes you made:")
             for (topic, label), times in sorted(self.made.items()):
-                self._say_wrapped(f"{label}{f' ({times} times)' if times > 1 else ''}: practise it with 'quizgen practice --topic {topic}'", "  ", "    ")
+                command = f"'quizgen practice --topic {topic}'".replace(" ", terminal.GLUE)  # a command is not broken
+                self._say_wrapped(f"{label}{f' ({times} times)' if times > 1 else ''}: practise it with {command}", "  ", "    ")
         self.say(f"Replay this session with --seed {self.seed}.")
         if self.progress.path is not None:
             saved = f"Progress saved to {self.progress.path};".replace(" ", terminal.GLUE)  # the path whole, after its words
