@@ -372,21 +372,29 @@ def _report_text(results: list[Any]) -> str:
     if all(len(line) <= width for line in table.splitlines()):
         return table
     glue = terminal.GLUE
+    body = table.split("\n\n")[0].splitlines()[1:]  # the rows, each followed by its indented notes
+    notes: dict[str, list[str]] = {}
+    current = None
+    for line in body:
+        if line.startswith("    ") and current is not None:
+            notes[current].append(line.strip())
+        else:
+            current = line.split(" ", 1)[0]
+            notes.setdefault(current, [])
     lines: list[str] = []
     for q in results:
         distinct = f"{'' if q.distinct_exact else '>='}{q.distinct}"
         lines += terminal.wrap(f"{q.template} ({q.kind}): {distinct}{glue}distinct, {q.rejected_share:.0%}{glue}rejected", width, "", "    ")
         if q.smallest_gap is not None:
             ratio = f" ({q.smallest_ratio:.1f}{glue}tol)" if q.smallest_ratio is not None else ""
-            named = f", {q.smallest_gap_mistake}" if q.smallest_gap_mistake else ""
-            lines += terminal.wrap(f"nearest distractor: {q.smallest_gap:.4g}{ratio}{named}", width, "    ", "      ")
+            lines += terminal.wrap(f"nearest distractor's difference: {q.smallest_gap:.4g}{ratio}", width, "    ", "      ")
         if q.answer_ranges:
             ranges = ", ".join(f"{name}{glue}{low:g}..{high:g}" for name, (low, high) in q.answer_ranges.items())
             lines += terminal.wrap(f"answers: {ranges}", width, "    ", "      ")
         if q.option_positions:
             lines += terminal.wrap(f"right option at A..: {q.option_positions}", width, "    ", "      ")
-        for problem in q.problems:
-            lines += terminal.wrap(f"PROBLEM: {problem}", width, "    ", "      ")
+        for note in notes.get(q.template, []):  # the report's own notes (mistake names, problems), whole words
+            lines += terminal.wrap(note, width, "    ", "      ")
     legend = table.split("\n\n")[-1] if "\n\n" in table else ""
     if legend:
         lines += [""] + terminal.wrap(" ".join(legend.split()), width)
