@@ -81,3 +81,13 @@ def test_the_documented_default_tolerances_are_the_codes():
 
     assert Fraction(str(_half_unit_in_last_place(sympy.Rational(1234, 1000), Spec(decimals=3)))) == Fraction(5, 10000)
     assert Fraction(str(_half_unit_in_last_place(sympy.Rational(123, 1000), Spec(sigfigs=3)))) == Fraction(5, 10000)
+
+
+def test_ci_runs_the_readme_test_command():
+    """CI must run exactly what a new contributor runs: the README's second command."""
+    root = Path(__file__).resolve().parent.parent
+    blocks = re.findall(r"```bash\n(.*?)\n```", (root / "README.md").read_text(encoding="utf-8"), re.DOTALL)
+    install, _, test = blocks[1].partition(" && ")
+    ci = (root / ".ci" / "run").read_text(encoding="utf-8")
+    assert "download.pytorch.org/whl/cpu" in install  # PyTorch's CPU build, not PyPI's CUDA one
+    assert install.replace("pip install ", "pip install --quiet ", 1) in ci and test in ci.splitlines()
