@@ -48,6 +48,7 @@ def shipped_bank(monkeypatch):
         (r"\operatorname{one\_hot}\left(c, K\right)", "one_hot(c, K)"),
         (r"{\begin{bmatrix} 1 & -1 \\ 2 & 0 \end{bmatrix}}", "[1, -1; 2, 0]"),
         (r"3 \cdot 4 \times 5", "3 · 4 × 5"),
+        (r"\frac{1}{2}(w^T x^{(i)}-y^{(i)})^2", "(1/2)(wᵀ x^(i)-y^(i))²"),
     ],
 )
 def test_known_formulas(tex, plain):

@@ -282,8 +282,8 @@ class _Renderer:
             lines[row] += written
             last.box = Box([line.rstrip() for line in lines], last.box.base)
         last.script = script or last.script and not written[0] in "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ"
-        if last.kind not in ("big", "prefix"):
-            last.kind = "operand" if last.kind not in ("func",) else last.kind
+        if last.kind not in ("big", "prefix", "func", "close"):  # (a+b)² stays a closing bracket
+            last.kind = "operand"
 
     def _command(self, name: str, items: list, i: int, parts: list[_Part]) -> int:
         if name in _SIZING:
