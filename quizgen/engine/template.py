@@ -28,6 +28,7 @@ from ..errors import BankError, ExpressionError, QuizgenError, did_you_mean
 from ..inputs import MAX_YAML_NODES, read_text, yaml_expansion
 from . import expressions
 from .expressions import Expression
+from .figures import parse_figures
 
 KINDS = ("numerical", "multipart", "multichoice", "concept", "matching")
 TABLE_KINDS = ("concept", "matching")  # questions over a table of the sheet, with no numbers
@@ -38,6 +39,7 @@ _TOP_FIELDS = {
     "id": True, "title": True, "topic": True, "section": True, "difficulty": True, "kind": True,
     "variables": True, "text": True, "answers": True, "constraints": False, "nice": False, "note": False,
     "mistakes": False, "tests": False, "options": False, "solution": False, "tags": False, "min_variants": False,
+    "figures": False,
 }
 _TABLE_FIELDS = {
     "id": True, "title": True, "topic": True, "section": True, "difficulty": True, "kind": True, "text": True,
@@ -186,6 +188,7 @@ class Template:
     distractor_count: int = 0  # matching: how many of them one question shows
     note_names: list[str] = field(default_factory=list)  # the variables the note shows: a duplicate is known once they are drawn
     shown_names: frozenset[str] | None = None  # the variables a text, note, solution or feedback shows (None: all), the only ones formatted
+    figures: list = field(default_factory=list)  # figures.FigureSpec: drawn from each variant's values
 
     @property
     def draw_names(self) -> list[str]:
@@ -556,6 +559,10 @@ def build_template(data: Any, source: str, path: Path | None, bank_root: Path | 
     note, note_names = reader.jinja_with_names(data["note"], "note", known) if "note" in data else (None, set())
     solution, used = reader.jinja_with_names(data["solution"], "solution", known) if "solution" in data else (None, set())
     shown |= used | note_names
+    figures: list = []
+    if "figures" in data:
+        figures, used = parse_figures(reader, data["figures"], known)
+        shown |= used
     tags = data.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         reader.fail("tags", "must be a list of words")
@@ -577,7 +584,7 @@ def build_template(data: Any, source: str, path: Path | None, bank_root: Path | 
         template_id, title, topic, section, difficulty, kind, variables, constraints, nice, text, data["text"], answers,
         note, mistakes, tests, option_count, solution, tags, min_variants, source, symbols,
         note_names=[v.name for v in variables if v.name in note_names] if note else draw_names,
-        shown_names=frozenset(shown | set(draw_names)),
+        shown_names=frozenset(shown | set(draw_names)), figures=figures,
     )
 
 

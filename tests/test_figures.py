@@ -1,0 +1,186 @@
+"""Figures drawn from each variant's numbers: loading, resolution, SVG, and the numbers read back."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from quizgen.engine.figures import KINDS, variant_figures
+from quizgen.engine.generate import make_variant, solve
+from quizgen.engine.template import build_template, load_template
+from quizgen.engine.values import format_number
+from quizgen.errors import BankError
+from quizgen.formats.figures import figure_svg
+
+BANK = Path(__file__).resolve().parents[1] / "question_bank"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _template(template_id: str):
+    return load_template(BANK / template_id.replace(".", "/", 1).__add__(".yaml"), BANK)
+
+
+def _texts(svg: str, role: str) -> list[str]:
+    root = etree.fromstring(svg.encode())
+    return [element.text for element in root.iter(f"{SVG}text") if element.get("class") == role]
+
+
+def _numbers(text: str) -> list[str]:
+    return re.findall(r"-?\d+(?:\.\d+)?", text)
+
+
+def _base(**extra):
+    data = {
+        "id": "cnn.figure_test", "title": "t", "topic": "cnn", "section": 6, "difficulty": 1, "kind": "numerical",
+        "variables": [{"name": "N", "draw": "int(5, 9)"}, {"name": "O", "value": "conv_output_size(N, 3, 1, 1)"}],
+        "text": "N = {@N@}", "answers": [{"name": "O", "kind": "integer"}],
+    }
+    data.update(extra)
+    return data
+
+
+GOOD = {"kind": "conv_grid", "inputs": {"input": "N", "kernel": "3", "padding": "1"}, "caption": "N is {@N@}", "alt": "A grid of {@N@}"}
+
+
+def test_a_figure_entry_loads_and_resolves():
+    template = build_template(_base(figures=[GOOD]), "t.yaml", None, None)
+    variant = make_variant(template, 1, 0)
+    (figure,) = variant_figures(variant)
+    n = int(variant.env["N"])
+    assert figure.caption == f"N is {n}" and figure.alt == f"A grid of {n}"
+    assert figure.inputs == {"input": n, "kernel": 3, "padding": 1, "stride": 1, "dilation": 1, "mode": "conv"}
+    assert figure.data["output"] == [n, n]
+
+
+@pytest.mark.parametrize("entry, field, message", [
+    ({**GOOD, "kind": "pie"}, "figures[0].kind", "not a figure kind"),
+    ({**GOOD, "inputs": {"kernel": "3"}}, "figures[0].inputs.input", "missing required field"),
+    ({**GOOD, "inputs": {**GOOD["inputs"], "colour": "1"}}, "figures[0].inputs.colour", "unknown field"),
+    ({**GOOD, "inputs": {**GOOD["inputs"], "padding": "Q"}}, "figures[0].inputs.padding", "Q"),
+    ({**GOOD, "inputs": {**GOOD["inputs"], "mode": "'mean'"}}, "figures[0].inputs.mode", "not one of"),
+    ({**GOOD, "place": "margin"}, "figures[0].place", "not one of"),
+    ({**GOOD, "alt": "{@ M @}"}, "figures[0].alt", "unknown variable"),
+    ({k: v for k, v in GOOD.items() if k != "alt"}, "figures[0].alt", "missing required field"),
+    ({**GOOD, "inputs": {**GOOD["inputs"], "input": "__import__('os')"}}, "figures[0].inputs.input", ""),
+])
+def test_a_bad_figure_entry_is_a_load_error_naming_the_field(entry, field, message):
+    with pytest.raises(BankError) as error:
+        build_template(_base(figures=[entry]), "bad.yaml", None, None)
+    text = str(error.value)
+    assert "bad.yaml" in text and field in text and message in text
+
+
+def test_figures_must_be_a_list():
+    with pytest.raises(BankError, match="figures"):
+        build_template(_base(figures={"kind": "bars"}), "bad.yaml", None, None)
+
+
+# ---------------------------------------------------------------------------
+# The bank's figures show their variants' numbers (read back from the SVG)
+
+
+def _fmt(value, decimals=None):
+    return format_number(value, decimals)
+
+
+def _check_conv(variant, svg, names):
+    out = _numbers(_texts(svg, "out-size")[0])
+    assert out == [_fmt(variant.env[n]) for n in names]
+
+
+def _check_network(variant, svg):
+    table = variant.env["table"]
+    shapes, params = _texts(svg, "shape"), _texts(svg, "params")
+    assert len(shapes) == len(params) == table.shape[0]
+    for row, shape, count in zip(table, shapes, params):
+        expected = [str(int(v)) for v in row[:3]]
+        numbers = _numbers(shape)
+        assert numbers == (expected if len(numbers) == 3 else expected[2:]), (shape, row)
+        assert count == str(int(row[3]))
+    assert _texts(svg, "total") == [str(int(variant.env["total"]))]
+
+
+def _check_values(svg, values, decimals):
+    assert _texts(svg, "value") == [_fmt(v, decimals) for v in values]
+
+
+CHECKS = {
+    "cnn.conv_output_size": lambda v, svg: _check_conv(v, svg, ["H_out", "W_out"]),
+    "cnn.pool_output": lambda v, svg: _check_conv(v, svg, ["H_out", "W_out"]),
+    "cnn.dilated_conv_output": lambda v, svg: _check_conv(v, svg, ["O", "O"]),
+    "cnn.network_table": _check_network,
+    "mlp.network_table": _check_network,
+    "attention.attention_weights": lambda v, svg: _check_values(svg, v.env["alpha"], 3),
+    "binary.sigmoid": lambda v, svg: _numbers(_texts(svg, "f")[0])[-1] == _fmt(v.env["s"], 4) or pytest.fail(_texts(svg, "f")),
+    "optimisers.momentum_two_steps": lambda v, svg: _check_values(svg, [v.env[n] for n in ("theta_1", "theta_2", "theta_3")], 4),
+}
+
+
+def _softmax_check(variant, figure, svg):
+    values = variant.env["z"] if figure.index == 0 else variant.env["y_hat"]
+    _check_values(svg, values, 1 if figure.index == 0 else 3)
+
+
+@pytest.mark.parametrize("template_id", [*CHECKS, "multiclass.softmax"])
+def test_the_bank_figures_show_their_variants_numbers(template_id):
+    template = _template(template_id)
+    assert template.figures, template_id
+    for index in range(12):
+        variant = make_variant(template, 3, index)
+        for figure in variant_figures(variant):
+            svg = figure_svg(figure, "solution")
+            if template_id == "multiclass.softmax":
+                _softmax_check(variant, figure, svg)
+            else:
+                CHECKS[template_id](variant, svg)
+
+
+def test_the_question_hides_what_it_asks():
+    template = _template("cnn.conv_output_size")
+    variant = make_variant(template, 3, 0)
+    (figure,) = variant_figures(variant, "question")
+    svg = figure_svg(figure, "question")
+    assert _texts(svg, "out-size") == ["H_out × W_out = ? × ?"]
+    assert _numbers(_texts(svg, "in-size")[0]) == [_fmt(variant.env["H"]), _fmt(variant.env["W"])]
+    network = variant_figures(make_variant(_template("cnn.network_table"), 3, 0), "question")[0]
+    assert set(_texts(figure_svg(network, "question"), "shape")) == {"?"}
+
+
+def test_a_small_grid_is_drawn_cell_by_cell_with_the_kernel_taps():
+    template = _template("cnn.dilated_conv_output")
+    variant = solve(template, {"N": 9, "K": 3, "D": 2, "P": 1, "S": 1})
+    (figure,) = variant_figures(variant)
+    assert not figure.data["symbolic"] and figure.data["effective"] == [5, 5]
+    root = etree.fromstring(figure_svg(figure, "solution").encode())
+    taps = [r for r in root.iter(f"{SVG}rect") if r.get("fill") == "#e8590c" and r.get("stroke") == "none"]
+    assert len(taps) == 9  # the 3 x 3 taps of the dilated kernel
+    outputs = [r for r in root.iter(f"{SVG}rect") if float(r.get("x")) > 250 and r.get("stroke-width") == "0.6"]
+    assert len(outputs) == 7 * 7
+
+
+def test_every_kind_draws_well_formed_escaped_deterministic_svg():
+    template = build_template(_base(
+        variables=[
+            {"name": "N", "draw": "int(5, 9)"}, {"name": "O", "value": "conv_output_size(N, 3, 1, 1)"},
+            {"name": "A", "value": "[[0.5, 0.25], [0.125, 1]]"}, {"name": "z", "value": "[1, -2, 0.5]"},
+        ],
+        figures=[
+            {**GOOD, "caption": "<b>&'\"", "alt": "a <script> & \"quote\""},
+            {"kind": "matrix_heatmap", "inputs": {"values": "A", "rows": "['<q>', 'q&2']"}, "caption": "c", "alt": "a"},
+            {"kind": "bars", "inputs": {"values": "z", "axis": "'<z>'"}, "caption": "c", "alt": "a"},
+            {"kind": "curve", "inputs": {"function": "'tanh'", "z": "-1.5"}, "caption": "c", "alt": "a"},
+        ],
+    ), "t.yaml", None, None)
+    first = [figure_svg(f, part) for f in variant_figures(make_variant(template, 5, 0)) for part in ("question", "solution")]
+    for svg in first:
+        etree.fromstring(svg.encode())
+        assert "<script" not in svg and "<q>" not in svg
+    from quizgen.formats import figures as drawing
+
+    drawing._svg.cache_clear()
+    again = [figure_svg(f, part) for f in variant_figures(make_variant(template, 5, 0)) for part in ("question", "solution")]
+    assert first == again
+    assert {"conv_grid", "network", "matrix_heatmap", "bars", "curve", "trajectory"} == set(KINDS)
