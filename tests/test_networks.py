@@ -303,7 +303,7 @@ def test_ceil_mode_and_tensorflow_same_by_hand():
     # bottom; then a 3 x 3 ceil-mode pool with stride 2: ceil((112 - 3)/2) + 1 = 56.
     rows = cnn_rows([{"type": "input", "shape": [224, 224, 3]}, {"type": "conv", "filters": 8, "kernel": 3, "stride": 2, "padding": "same"}, {"type": "pool", "size": 3, "stride": 2, "ceil_mode": True}])
     assert (rows[0].height, rows[1].height) == (math.ceil(224 / 2), math.ceil((112 - 3) / 2) + 1) == (112, 56)
-    assert r"\left\lceil \frac{224}{2} \right\rceil = 112\ (\text{padding } 0 + 1)" in rows[0].size_tex
+    assert r"\left\lceil \frac{224}{2} \right\rceil = 112,\ P_{total} = \max((112 - 1) \cdot 2 + 3 - 224, 0) = 1 = 0 + 1" in rows[0].size_tex
     assert _tf_same_pad(224, 3, 2) == (0, 1) and _tf_same_pad(225, 3, 2) == (1, 1)
     # 5 x 5, window 2, stride 2, padding 1: ceil((5 - 2 + 2)/2) + 1 = 4, but the 4th window would start at 6 = N + P: 3.
     row = cnn_rows([{"type": "input", "shape": [5, 5, 1]}, {"type": "pool", "size": 2, "padding": 1, "ceil_mode": True}])[0]

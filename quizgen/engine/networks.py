@@ -62,9 +62,9 @@ LAYER_FIELDS = {
 
 ACTIVATIONS = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "elu": "ELU", "gelu": "GELU", "sigmoid": "sigmoid", "tanh": "tanh", "softmax": "softmax"}
 
-SAME_RULE_TEX = (
-    r"\text{'same' padding (TensorFlow's rule): } H_{out} = \left\lceil \frac{H}{S} \right\rceil,\ "
-    r"P_{total} = (H_{out} - 1)S + K_{eff} - H,\ \left\lfloor \frac{P_{total}}{2} \right\rfloor \text{ at the top, the rest at the bottom (the same for } W\text{)}"
+SAME_RULE_TEX = (  # two rows under the layer list, when a layer needs TensorFlow's 'same'
+    r"\text{'same' padding (TensorFlow's rule): } H_{out} = \left\lceil \frac{H}{S} \right\rceil,\ W_{out} = \left\lceil \frac{W}{S} \right\rceil",
+    r"P_{total} = \max((H_{out} - 1)S + K_{eff} - H, 0),\ \left\lfloor \frac{P_{total}}{2} \right\rfloor \text{ at the top, the rest at the bottom; } W \text{ alike}",
 )
 
 
@@ -172,7 +172,10 @@ def _axis(
         out = -(-n // s)
         total = max((out - 1) * s + k_eff - n, 0)
         before, after = total // 2, total - total // 2
-        tex = rf"{name} = \left\lceil \frac{{{n}}}{{{s}}} \right\rceil = {out}\ (\text{{padding }} {before} + {after})"
+        tex = (
+            rf"{name} = \left\lceil \frac{{{n}}}{{{s}}} \right\rceil = {out},\ "
+            rf"P_{{total}} = \max(({out} - 1) \cdot {s} + {kernel_tex} - {n}, 0) = {total} = {before} + {after}"
+        )
         return _Axis(out, tex, before, after)
     p = padding
     if k_eff > n + 2 * p and not ceil_mode:  # in ceil mode PyTorch lets the one window hang over the end
@@ -370,7 +373,7 @@ def network_tex(layers: Any) -> str:
     for number, row in enumerate(rows, start=1):
         lines.append(rf"{number} & \text{{{row.description}}}")
     if any(row.same_rule for row in rows):
-        lines.append(rf" & {SAME_RULE_TEX}")
+        lines += [rf" & {rule}" for rule in SAME_RULE_TEX]
     return r"\begin{array}{rl} \text{layer} & \text{description} \\ \hline " + r" \\ ".join(lines) + r" \end{array}"
 
 
