@@ -225,7 +225,8 @@ def _conv_grid(canvas: _Canvas, data: dict, solution: bool) -> None:
 
 
 def _network(canvas: _Canvas, data: dict, solution: bool) -> None:
-    box_w, row_h, left = 210.0, 30.0, 10.0
+    longest = max(len(f"{n}. {stage['label']}") for n, stage in enumerate(data["stages"], start=1))
+    box_w, row_h, left = max(150.0, 6.7 * longest + 16), 30.0, 10.0
     canvas.text(left + box_w + 20, 16, "output shape", size=11, weight="bold")
     canvas.text(left + box_w + 130, 16, "parameters", size=11, weight="bold")
     y = 24.0

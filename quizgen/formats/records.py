@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..engine.figures import variant_figures
 from ..engine.generate import Answer, Variant, display_formats, matching_columns
 from ..engine.values import Value, exact_string, format_number, is_array, to_float
 
@@ -104,6 +105,8 @@ def variant_record(variant: Variant, steps: bool = True) -> dict[str, Any]:
         record["steps"] = [{"label": s.label, "tex": s.tex} for s in variant.steps()]
     if variant.solution:
         record["solution"] = variant.solution
+    if variant.template.figures:
+        record["figures"] = [figure.record() for figure in variant_figures(variant)]
     if variant.warnings:
         record["warnings"] = list(variant.warnings)
     return record

@@ -27,10 +27,12 @@ import sympy
 from latex2mathml.converter import convert as latex_to_mathml
 from markupsafe import Markup, escape
 
+from ..engine.figures import variant_figures
 from ..engine.generate import Answer, Variant, answer_shape, matching_columns
 from ..engine.values import is_array, to_decimal
 from ..errors import RenderError
 from . import prose
+from .figures import figure_svg
 from .render import environment
 from .typed import describe_shape, flat_rounded
 
@@ -197,8 +199,16 @@ def _numeric(variant: Variant) -> tuple[list[dict], list[dict]]:
     return shown, hidden
 
 
+def figures_html(variant: Variant, part: str) -> Markup:
+    """The variant's figures for ``part`` as inline SVG with their captions (the SVG's text is escaped when drawn)."""
+    return Markup("").join(
+        Markup('<figure class="figure">{}<figcaption>{}</figcaption></figure>').format(Markup(figure_svg(figure, part)), figure.caption)
+        for figure in variant_figures(variant, part)
+    )
+
+
 def _steps(variant: Variant) -> str:
-    parts = [Markup("<ol>")]
+    parts = [figures_html(variant, "solution"), Markup("<ol>")]
     for step in variant.steps():
         parts.append(Markup("<li><span class=\"step-label\">{}</span>{}</li>").format(step.label, math_html(step.tex, display=True)))
     parts.append(Markup("</ol>"))
@@ -210,7 +220,7 @@ def _steps(variant: Variant) -> str:
 def variant_view(variant: Variant, key: int, number: int) -> dict[str, Any]:
     """The public part of a variant (for the template) with its hidden part as an obfuscated blob."""
     kind = variant.template.kind
-    view: dict[str, Any] = {"code": variant.code, "kind": kind, "text": prose_html(variant.text), "number": number}
+    view: dict[str, Any] = {"code": variant.code, "kind": kind, "text": prose_html(variant.text), "number": number, "figures": figures_html(variant, "question")}
     hidden: dict[str, Any] = {"steps": _steps(variant)}
     if kind in ("multichoice", "concept"):
         view["options"] = [{"label": o.label, "html": escape(o.rounded) if kind == "concept" else math_html(o.tex)} for o in variant.options]
