@@ -12,7 +12,13 @@ from quizgen.cli import cli
 from quizgen.engine.bank import load_bank
 from quizgen.engine.closeness import too_close
 from quizgen.engine.generate import MistakeValue, generate
-from quizgen.engine.quality import assess, close_values, format_report, missing_twins, twin_answers
+from quizgen.engine.quality import (
+    assess,
+    close_values,
+    format_report,
+    missing_twins,
+    twin_answers,
+)
 from quizgen.engine.template import TABLE_KINDS
 from quizgen.engine.values import array
 
@@ -109,3 +115,12 @@ def test_values_too_close_to_tell_apart():
     slip = [str(Decimal(h_1.rounded[0]) + Decimal("0.001")), h_1.rounded[1]]
     variant.mistakes.append(MistakeValue("slip", "a rounding slip", "h_1", array([Rational(x) for x in slip]), slip, None, {}))
     assert "the answer and mistake 'slip' are too close to tell apart (entry 1)" in " ".join(close_values(variant))
+
+
+def test_report_counts_the_mistakes_dropped_as_too_close(tmp_path):
+    bank = load_bank(_bank_with(tmp_path, "rnn/hidden_update.yaml"))
+    quality = assess(bank.get("rnn.hidden_update"), samples=60)
+    assert quality.problems == []
+    assert quality.too_close_drops and all(count > 0 for count in quality.too_close_drops.values())
+    assert quality.as_dict()["too_close_drops"] == quality.too_close_drops
+    assert "    dropped as too close to tell apart (variants of 60): " in format_report([quality])

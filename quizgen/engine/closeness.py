@@ -49,12 +49,14 @@ def too_close(spec: AnswerSpec, tolerance: Any, first: tuple[Value, Any], second
     ``first`` and ``second`` are (exact value, rounded text) pairs; ``tolerance`` is the answer's,
     one per entry for a vector or matrix.
     """
+    if spec.kind == "integer":
+        return None  # marked exactly: two different whole numbers are always told apart
     values_a, shown_a = _entries(first[0]), _entries(first[1])
     values_b, shown_b = _entries(second[0]), _entries(second[1])
     tolerances = _entries(tolerance)
     if len(tolerances) == 1 and len(values_a) > 1:
         tolerances = tolerances * len(values_a)
-    rounded = spec.kind != "integer" and (spec.decimals is not None or spec.sigfigs is not None)
+    rounded = spec.decimals is not None or spec.sigfigs is not None
     for i, (a, b, text_a, text_b, t) in enumerate(zip(values_a, values_b, shown_a, shown_b, tolerances)):
         if text_a == text_b:
             continue

@@ -46,6 +46,7 @@ class Quality:
     smallest_ratio: float | None = None  # the same, in units of the answer's tolerance (None: exact answers)
     option_positions: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    too_close_drops: dict[str, int] = field(default_factory=dict)  # mistake: in how many sampled variants it was dropped as too close
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -53,7 +54,7 @@ class Quality:
             "sampled": self.sampled, "rejected_share": round(self.rejected_share, 4),
             "answer_ranges": {k: list(v) for k, v in self.answer_ranges.items()},
             "smallest_gap": self.smallest_gap, "smallest_gap_mistake": self.smallest_gap_mistake, "smallest_gap_in_tolerances": self.smallest_ratio,
-            "option_positions": self.option_positions, "problems": self.problems,
+            "option_positions": self.option_positions, "problems": self.problems, "too_close_drops": self.too_close_drops,
         }
 
 
@@ -269,7 +270,9 @@ def assess(template: Template, samples: int = 200, seed: int = 0) -> Quality:
     ranges: dict[str, tuple[float, float]] = {}
     smallest, smallest_name, smallest_ratio = None, None, None
     positions: Counter = Counter()
+    close_drops: Counter = Counter()
     for variant in variants:
+        close_drops.update(name for name, reason in variant.dropped if reason.startswith("lies too close"))
         answers = {a.spec.name: a for a in variant.answers}
         for answer in variant.answers:
             _range_update(ranges, answer.spec.name, answer.value)
@@ -298,7 +301,10 @@ def assess(template: Template, samples: int = 200, seed: int = 0) -> Quality:
             problems.append(f"the right option never lands in some positions: {option_positions}")
     rejected = sum(stats.rejected.values())
     share = rejected / stats.attempts if stats.attempts else 0.0
-    return Quality(template.id, template.kind, distinct, exact, len(variants), share, ranges, smallest, smallest_name, smallest_ratio, option_positions, problems)
+    return Quality(
+        template.id, template.kind, distinct, exact, len(variants), share, ranges, smallest, smallest_name, smallest_ratio,
+        option_positions, problems, dict(sorted(close_drops.items(), key=lambda item: (-item[1], item[0]))),
+    )
 
 
 def format_report(results: list[Quality]) -> str:
@@ -312,11 +318,16 @@ def format_report(results: list[Quality]) -> str:
         lines.append(f"{q.template:<38} {q.kind:<11} {distinct:>9} {q.rejected_share:>8.0%} {gap:>20}  {ranges}{positions}")
         if q.smallest_gap is not None and q.smallest_gap_mistake:
             lines.append(f"    nearest distractor: {q.smallest_gap_mistake}")  # whole, on its own line: a name is never cut
+        if q.too_close_drops:
+            counts = ", ".join(f"{name} {count}" for name, count in q.too_close_drops.items())
+            lines.append(f"    dropped as too close to tell apart (variants of {q.sampled}): {counts}")
         for problem in q.problems:
             lines.append(f"    PROBLEM: {problem}")
     lines.append("")
     lines.append("distinct: variants the template can make (>= when too many to count); rejected: share of draws its")
     lines.append("constraints refused; nearest distractor: its smallest difference from the answer over the sample (and in")
-    lines.append("units of the answer's tolerance, which must stay above 1), with the mistake's name.")
+    lines.append("units of the answer's tolerance, which must stay above 1), with the mistake's name; dropped as too close:")
+    lines.append("in how many variants a mistake was left out because it lies within two tolerances, or one shown unit, of the")
+    lines.append("answer or of an earlier mistake (it gets no feedback there).")
     return "\n".join(lines)
 
