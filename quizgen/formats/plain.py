@@ -53,11 +53,19 @@ _WORD = re.compile(r"^(?:[^\W_]+|[0-9.]+)$")  # a subscript written without brac
 # Reading TeX into a tree: a group is a list, anything else one token
 
 
+MAX_DEPTH = 40  # braces nested deeper than this are read as if they were not there (no recursion without end)
+
+
 def _parse(tex: str) -> list:
     stack: list[list] = [[]]
+    flattened = 0  # braces opened past MAX_DEPTH, whose closing braces are dropped too
     for match in _TOKEN.finditer(tex):
         token = match.group()
-        if token == "{":
+        if token == "{" and len(stack) > MAX_DEPTH:
+            flattened += 1
+        elif token == "}" and flattened:
+            flattened -= 1
+        elif token == "{":
             stack.append([])
         elif token == "}":
             if len(stack) > 1:
@@ -430,6 +438,8 @@ class _Renderer:
         return Box([f"{l}{line}{r}" for l, line, r in zip(left, body, right)], (len(rows) - 1) // 2)
 
     def _table(self, rows: list[list[str]], spec: str) -> Box:
+        if not rows:
+            return Box([""])
         if not self.two_d:
             return Box(["[" + "; ".join(", ".join(row) for row in rows) + "]"])
         columns = max((len(row) for row in rows), default=0)
