@@ -156,3 +156,19 @@ def test_the_quality_report_on_a_narrow_terminal_is_wrapped_with_names_whole(mon
 def test_a_number_in_scientific_notation_is_never_broken():
     lines = wrap("the step adds ε = 1 × 10⁻⁸ to the root " * 3, 30)
     assert all("× 10⁻⁸" in line or "×" not in line for line in lines)
+
+
+def test_any_tex_fragment_renders_without_an_error():
+    import random
+
+    from quizgen.formats.terminal import display_lines, prose_lines
+
+    tokens = [r"\frac", r"\sqrt", "{", "}", "^", "_", r"\begin{bmatrix}", r"\end{bmatrix}", r"\begin{array}{rl}", r"\end{array}",
+              "&", r"\\", r"\left(", r"\right)", "(", ")", "x", "12.5", " ", r"\hat", r"\text", r"\sum", r"\cdot", "=", r"\approx",
+              "$", "$$", r"\quad", ",", r"\left", r"\right", ".", r"\hline", r"\operatorname", "[", "]", r"\lfloor", "'", "-", r"\unknown"]
+    rng = random.Random(18)
+    for _ in range(2000):
+        tex = "".join(rng.choice(tokens) for _ in range(rng.randint(0, 30)))
+        math_to_plain(tex), tex_to_plain(tex), prose_lines(tex, 40), step_lines(tex, 40), display_lines(tex, 30)
+    deep = "{" * 5000 + "x_{t}" + "}" * 5000
+    assert math_to_plain(deep) == "x_t"
