@@ -275,6 +275,19 @@ def _answer(answer: dict[str, Any], question: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+MAX_FIGURE_WIDTH = 430.0  # points: a figure never runs past the text width of an A4 page
+MAX_FIGURE_HEIGHT = 300.0  # points: nor takes more than about half of its height
+
+
+def figures_data(question: dict[str, Any], part: str) -> list[dict[str, Any]]:
+    """A question's figures for ``part``: the SVG, its width in points (96 px to 72 pt, at most the text width), caption and alt."""
+    return [
+        {"svg": f[part]["svg"], "caption": f["caption"], "alt": f["alt"],
+         "width": min(f[part]["width"] * 0.75, MAX_FIGURE_WIDTH, MAX_FIGURE_HEIGHT * f[part]["width"] / f[part]["height"])}
+        for f in question.get("figures", []) if part in f
+    ]
+
+
 def typst_data(document: dict[str, Any], mode: str) -> dict[str, Any]:
     """The JSON the Typst template reads: the paper document with prose split and math converted."""
     exam, paper = document["exam"], document["paper"]
@@ -286,6 +299,7 @@ def typst_data(document: dict[str, Any], mode: str) -> dict[str, Any]:
         question = {
             "number": q["number"], "points": q["points"], "code": q["code"], "template": q["template"],
             "kind": q["kind"], "working_space": q["working_space"], "text": paragraphs(q["text"], keep),
+            "figures": figures_data(q, "question"),
         }
         if mode == "paper":  # the paper's data holds no answer: only what the answer boxes need
             question["options"] = [{"label": o["label"], "math": tex_to_typst(o["tex"])} for o in q["options"]]
@@ -299,6 +313,7 @@ def typst_data(document: dict[str, Any], mode: str) -> dict[str, Any]:
             question["answers"] = [_answer(a, q) for a in q["answers"]]
             question["steps"] = [step_data(s, keep) for s in q["steps"]]
             question["solution"] = paragraphs(q["solution"], keep) if q["solution"] else None
+            question["solution_figures"] = figures_data(q, "solution")
             question["mistakes"] = [
                 {"label": label(m["label"]), "answer_label": label(m["answer_label"]), "math": tex_to_typst(rounded_tex(m["rounded"]))} for m in q["mistakes"]
             ]

@@ -28,6 +28,7 @@ import numpy as np
 from ..engine.bank import Bank
 from ..engine.generate import check_seed, generate
 from ..errors import QuizgenError, did_you_mean
+from ..formats.figures import drawn_figures
 from ..formats.records import variant_record
 from ..inputs import read_text
 
@@ -451,6 +452,8 @@ def _variants(bank: Bank, slots: list[tuple[Section, str]], own_seed: int) -> li
         variants = generate(bank.get(template_id), len(positions), own_seed, nice)
         for position, variant in zip(positions, variants):
             records[position] = variant_record(variant)
+            if variant.template.figures:
+                records[position]["drawn_figures"] = drawn_figures(variant)
     return records  # type: ignore[return-value]
 
 
@@ -492,6 +495,7 @@ def _question(number: int, section: Section, record: dict[str, Any], rng: np.ran
         "answers": [_answer(answer, options) for answer in record["answers"]],
         "steps": record.get("steps", []),
         "solution": record.get("solution"),
+        "figures": record.get("drawn_figures", []),
         "mistakes": [{"label": m["label"], "answer": m["answer"], "answer_label": labels[m["answer"]], "rounded": m["rounded"]} for m in record["mistakes"]],
     }
 

@@ -416,3 +416,18 @@ _DRAW = {
     "conv_grid": _conv_grid, "network": _network, "matrix_heatmap": _matrix_heatmap,
     "bars": _bars, "curve": _curve, "trajectory": _trajectory,
 }
+
+
+def drawn_figures(variant) -> list[dict]:
+    """The variant's figures as papers and keys take them: caption, alt, and the SVG of each part it is placed in."""
+    from ..engine.figures import variant_figures
+
+    drawn = []
+    for figure in variant_figures(variant):
+        entry = {"place": figure.place, "caption": figure.caption, "alt": figure.alt}
+        for part in ("question", "solution"):
+            if figure.shows_in(part):
+                width, height = figure_size(figure, part)
+                entry[part] = {"svg": figure_svg(figure, part), "width": width, "height": height}
+        drawn.append(entry)
+    return drawn
