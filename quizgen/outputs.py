@@ -72,7 +72,11 @@ def progress(length: int, label: str):
 
     if not sys.stderr.isatty():
         return _SilentBar()
-    return click.progressbar(length=length, label=label, file=sys.stderr)
+    import shutil
+
+    # label, bar, percentage and time left on one line of the terminal: a wider bar would wrap and scroll
+    width = max(8, min(36, shutil.get_terminal_size((80, 24)).columns - len(label) - 22))
+    return click.progressbar(length=length, label=label, file=sys.stderr, width=width)
 
 
 class _SilentBar(contextlib.AbstractContextManager):
