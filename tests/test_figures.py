@@ -145,7 +145,7 @@ def test_the_question_hides_what_it_asks():
     svg = figure_svg(figure, "question")
     assert _texts(svg, "out-size") == ["H_out × W_out = ? × ?"]
     assert _numbers(_texts(svg, "in-size")[0]) == [_fmt(variant.env["H"]), _fmt(variant.env["W"])]
-    network = variant_figures(make_variant(_template("cnn.network_table"), 3, 0), "question")[0]
+    network = variant_figures(make_variant(_template("mlp.network_table"), 3, 0), "question")[0]
     assert set(_texts(figure_svg(network, "question"), "shape")) == {"?"}
 
 
@@ -184,3 +184,28 @@ def test_every_kind_draws_well_formed_escaped_deterministic_svg():
     again = [figure_svg(f, part) for f in variant_figures(make_variant(template, 5, 0)) for part in ("question", "solution")]
     assert first == again
     assert {"conv_grid", "network", "matrix_heatmap", "bars", "curve", "trajectory"} == set(KINDS)
+
+
+def test_moodle_embeds_each_figure_as_a_file_shown_with_its_alt_text():
+    import base64
+
+    from quizgen.formats.moodle import ExportItem, build_categories, render_category_xml
+
+    (category,) = build_categories([ExportItem(_template("multiclass.softmax"))], 3, 4)
+    variants = [q.variant for q in category.questions]
+    render_category_xml(category)
+    xml = category.xml
+    root = etree.fromstring(f"<quiz>{xml}</quiz>".encode())
+    questions = [q for q in root.iter("question") if q.get("type") != "category"]
+    assert len(questions) == len(variants)
+    for question, variant in zip(questions, variants):
+        text = question.find("questiontext")
+        feedback = question.find("generalfeedback")
+        (logits,), (probabilities,) = variant_figures(variant, "question"), variant_figures(variant, "solution")
+        for element, figure, part in ((text, logits, "question"), (feedback, probabilities, "solution")):
+            (file,) = element.findall("file")
+            name = file.get("name")
+            assert file.get("encoding") == "base64" and file.get("path") == "/"
+            assert base64.b64decode(file.text).decode() == figure_svg(figure, part)
+            html = element.find("text").text
+            assert f'src="@@PLUGINFILE@@/{name}"' in html and f'alt="{figure.alt}"' in html

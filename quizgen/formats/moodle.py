@@ -26,6 +26,7 @@ relies on are pinned by tests/test_moodle.py.
 
 from __future__ import annotations
 
+import base64
 import math
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
@@ -40,12 +41,14 @@ import sympy
 from markupsafe import Markup
 
 from .. import __version__
+from ..engine.figures import variant_figures
 from ..engine.generate import Answer, MistakeValue, Variant, generate_allowing_fewer
 from ..engine.template import Template
 from ..engine.values import is_array, to_decimal
 from ..errors import QuizgenError, RenderError
 from ..parallel import ordered_map, worker_count
 from . import prose
+from .figures import figure_size, figure_svg
 from .plain import math_to_plain
 from .records import variant_record
 from .render import environment
@@ -125,6 +128,8 @@ class MoodleQuestion:
     gaps: list[Gap] = field(default_factory=list)  # cloze
     record: dict[str, Any] = field(default_factory=dict, repr=False)
     variant: Variant | None = field(default=None, repr=False)
+    text_files: list[tuple[str, str]] = field(default_factory=list)  # (name, base64): the question's figures
+    feedback_files: list[tuple[str, str]] = field(default_factory=list)  # the worked solution's figures
 
 
 @dataclass
@@ -556,7 +561,31 @@ def build_question(variant: Variant, points: float | None = None, penalty: float
     else:
         _cloze(question, variant, record, feedback, points)
         question.defaultgrade = float(sum(gap.weight for gap in question.gaps))  # Moodle takes a cloze's mark from its gaps' weights
+    if template.figures:
+        _attach_figures(question, variant, qtype == "cloze")
     return question
+
+
+def _attach_figures(question: MoodleQuestion, variant: Variant, cloze: bool) -> None:
+    """Each figure as an SVG file of the question (base64), shown by an <img> at @@PLUGINFILE@@ with its alt text."""
+    for part in ("question", "solution"):
+        html, files = [], []
+        for figure in variant_figures(variant, part):
+            name = f"figure-{figure.index + 1}-{part}.svg"
+            svg = figure_svg(figure, part)
+            width, height = figure_size(figure, part)
+            files.append((name, base64.b64encode(svg.encode("utf-8")).decode("ascii")))
+            html.append(
+                f'<figure><img src="@@PLUGINFILE@@/{name}" alt="{escape(figure.alt)}" width="{round(width)}" height="{round(height)}" '
+                f'style="max-width: 100%; height: auto;"><figcaption><small>{escape(figure.caption)}</small></figcaption></figure>'
+            )
+        block = "\n".join(html)
+        if part == "question":
+            question.text = question.text + "\n" + (_protect_braces(block) if cloze else block)
+            question.text_files = files
+        else:
+            question.general_feedback = block + "\n" + question.general_feedback
+            question.feedback_files = files
 
 
 _variants = generate_allowing_fewer
