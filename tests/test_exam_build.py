@@ -507,3 +507,14 @@ def test_typesetting_cases_compile(typeset):
     document, _, _ = typeset
     for mode in ("paper", "key"):
         assert render_pdf(document, mode).startswith(b"%PDF-")
+
+
+def test_an_answer_sheet_keeps_inline_fractions_small(typeset):
+    """A sheet's grids sit where its text puts them: taller lines pushed a grid below the page's margin, onto the footer."""
+    from quizgen.exams.papers import typst_data
+
+    document, key, _ = typeset
+    sheet = typst_data({**document, "sheet": {}}, "paper")
+    text = json.dumps(_question(sheet, "optimisers.minibatch_gradient")["text"])
+    assert "frac(" not in text and "1/B" in text
+    assert "display(frac(" in json.dumps(_question(key, "optimisers.minibatch_gradient")["text"])

@@ -143,16 +143,17 @@ def inline_fractions(code: str) -> str:
     return "".join(out) if not closing else code
 
 
-def _inline(tex: str) -> str:
-    """Typst math for inline TeX: its outer fractions at full size."""
-    code = tex_to_typst(full_size_fractions(tex))
-    return inline_fractions(code)
+def _inline(tex: str, fractions: bool = True) -> str:
+    """Typst math for inline TeX: its outer fractions at full size (``fractions``)."""
+    if not fractions:
+        return tex_to_typst(tex)
+    return inline_fractions(tex_to_typst(full_size_fractions(tex)))
 
 
 _SIZES = re.compile(r"(?<![\w.])(\d+)x(\d+)(?![\w.])")  # "max pool 2x2", in text or a table's \text{}: a times sign, 2×2
 
 
-def _segments(segments: list[prose.Segment], keep: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+def _segments(segments: list[prose.Segment], keep: frozenset[str] = frozenset(), fractions: bool = True) -> list[dict[str, Any]]:
     """{"t": text} or {"m": Typst math, "b": displayed?, "w": may be too wide?, "h": tall inline math?, "k": kept on one line?}.
 
     What the template's ``inline`` shows; ``keep``: the numbers whose trailing zeros stay (``unpadded``).
@@ -167,15 +168,19 @@ def _segments(segments: list[prose.Segment], keep: frozenset[str] = frozenset())
             code = tex_to_typst(unpadded(body, keep))
             result.append({"m": code, "b": True, "w": may_be_wide(code), "h": False, "k": False})
         else:
-            code = _inline(unpadded(body, keep))
+            code = _inline(unpadded(body, keep), fractions)
             result.append({"m": code, "b": False, "w": False, "h": is_tall(code), "k": keep_together(code)})
     return result
 
 
 @lru_cache(maxsize=256)
-def paragraphs(text: str | None, keep: frozenset[str] = frozenset()) -> list[list[dict[str, Any]]]:
-    """Prose as the template's segments (shared between calls: read-only); a paper and its key show the same text."""
-    return [_segments(paragraph, keep) for paragraph in prose.paragraphs(text)]
+def paragraphs(text: str | None, keep: frozenset[str] = frozenset(), fractions: bool = True) -> list[list[dict[str, Any]]]:
+    """Prose as the template's segments (shared between calls: read-only); a paper and its key show the same text.
+
+    ``fractions``: inline fractions at full size; an answer sheet keeps them small, so its
+    pages (and the grids the scan reader finds) stay where they were laid out.
+    """
+    return [_segments(paragraph, keep, fractions) for paragraph in prose.paragraphs(text)]
 
 
 @lru_cache(maxsize=4096)
@@ -293,12 +298,13 @@ def typst_data(document: dict[str, Any], mode: str) -> dict[str, Any]:
     exam, paper = document["exam"], document["paper"]
     digits = exam["id_digits"]
     key = paper["key"] if paper["kind"] == "student" else ""
+    sheet = "sheet" in document and mode == "paper"
     questions = []
     for q in document["questions"]:
         keep = kept_digits(q)
         question = {
             "number": q["number"], "points": q["points"], "code": q["code"], "template": q["template"],
-            "kind": q["kind"], "working_space": q["working_space"], "text": paragraphs(q["text"], keep),
+            "kind": q["kind"], "working_space": q["working_space"], "text": paragraphs(q["text"], keep, not sheet),
             "figures": figures_data(q, "question"),
         }
         if mode == "paper":  # the paper's data holds no answer: only what the answer boxes need
