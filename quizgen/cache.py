@@ -17,15 +17,18 @@ and one that cannot be written is not kept: the cache never makes a command fail
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import weakref
 from pathlib import Path
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from .errors import QuizgenError
 from .outputs import atomic_write_bytes
+
+if TYPE_CHECKING:
+    import jinja2
 
 MAX_ENTRIES = 50_000  # a store that grows past this (a bank edited for years) starts afresh
 
@@ -96,51 +99,58 @@ def _read(path: Path | None) -> dict[str, str]:
     return entries
 
 
-class _BytecodeCache(jinja2.FileSystemBytecodeCache):
-    """Jinja's cache of compiled templates (keyed by each template's source), in ``folder()/jinja`` as it is when used.
+@functools.cache
+def _bytecode_cache_class() -> type:
+    """The class of Jinja's cache, made at first use: importing quizgen.cache ('quizgen list' does) loads no Jinja."""
+    import jinja2
 
-    One that cannot be read or written is skipped: the template is compiled as without it.
-    """
+    class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+        """Jinja's cache of compiled templates (keyed by each template's source), in ``folder()/jinja`` as it is when used.
 
-    def __init__(self) -> None:
-        super().__init__(directory="")  # the folder is found at each use (below); given, Jinja makes no folder of its own
-        self._settings: weakref.WeakKeyDictionary[jinja2.Environment, str] = weakref.WeakKeyDictionary()  # each environment's, worked out once
+        One that cannot be read or written is skipped: the template is compiled as without it.
+        """
 
-    def get_bucket(self, environment: jinja2.Environment, name: str, filename: str | None, source: str) -> jinja2.bccache.Bucket:
-        """Jinja keys a bucket by the template's name and source; the environment's settings that shape the
-        compiled code (delimiters, whitespace control, autoescape, the sandbox) are part of the key too."""
-        settings = self._settings.get(environment)
-        if settings is None:
-            settings = self._settings[environment] = repr((
-                type(environment).__name__, environment.block_start_string, environment.block_end_string,
-                environment.variable_start_string, environment.variable_end_string, environment.comment_start_string,
-                environment.comment_end_string, environment.line_statement_prefix, environment.line_comment_prefix,
-                environment.trim_blocks, environment.lstrip_blocks, environment.newline_sequence,
-                environment.keep_trailing_newline, environment.autoescape, environment.optimized, sorted(environment.extensions),
-            ))
-        return super().get_bucket(environment, f"{name}\n{settings}", filename, source)
+        def __init__(self) -> None:
+            super().__init__(directory="")  # the folder is found at each use (below); given, Jinja makes no folder of its own
+            self._settings: weakref.WeakKeyDictionary[jinja2.Environment, str] = weakref.WeakKeyDictionary()  # each environment's, worked out once
 
-    def _get_cache_filename(self, bucket: jinja2.bccache.Bucket) -> str:
-        where = folder()
-        if where is None:
-            raise OSError("caching is off")
-        return str(where / "jinja" / (self.pattern % bucket.key))
+        def get_bucket(self, environment: jinja2.Environment, name: str, filename: str | None, source: str) -> jinja2.bccache.Bucket:
+            """Jinja keys a bucket by the template's name and source; the environment's settings that shape the
+            compiled code (delimiters, whitespace control, autoescape, the sandbox) are part of the key too."""
+            settings = self._settings.get(environment)
+            if settings is None:
+                settings = self._settings[environment] = repr((
+                    type(environment).__name__, environment.block_start_string, environment.block_end_string,
+                    environment.variable_start_string, environment.variable_end_string, environment.comment_start_string,
+                    environment.comment_end_string, environment.line_statement_prefix, environment.line_comment_prefix,
+                    environment.trim_blocks, environment.lstrip_blocks, environment.newline_sequence,
+                    environment.keep_trailing_newline, environment.autoescape, environment.optimized, sorted(environment.extensions),
+                ))
+            return super().get_bucket(environment, f"{name}\n{settings}", filename, source)
 
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except Exception:  # noqa: BLE001 - off, or a damaged entry: compile the template again
-            bucket.reset()
+        def _get_cache_filename(self, bucket: jinja2.bccache.Bucket) -> str:
+            where = folder()
+            if where is None:
+                raise OSError("caching is off")
+            return str(where / "jinja" / (self.pattern % bucket.key))
 
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            target = self._get_cache_filename(bucket)
-            os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
-            super().dump_bytecode(bucket)
-        except OSError:
-            return
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except Exception:  # noqa: BLE001 - off, or a damaged entry: compile the template again
+                bucket.reset()
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                target = self._get_cache_filename(bucket)
+                os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+                super().dump_bytecode(bucket)
+            except OSError:
+                return
+
+    return _BytecodeCache
 
 
 def jinja_bytecode_cache() -> jinja2.BytecodeCache:
     """For a Jinja Environment's ``bytecode_cache``: follows QUIZGEN_CACHE_DIR at each use (off when it is empty)."""
-    return _BytecodeCache()
+    return _bytecode_cache_class()()

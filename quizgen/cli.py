@@ -13,23 +13,21 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import click
 
 from . import __version__, api
-from .engine.bank import Bank, load_bank
-from .engine.generate import Variant, check_seed, generate, make_variant
-from .engine.quality import assess, format_report
-from .engine.template import Template
-from .engine.validate import validate_bank
-from .engine.values import exact
 from .errors import QuizgenError
-from .formats.records import dumps, variant_record
-from .formats.render import render_text
-from .formats import terminal
-from .formats.terminal import DEFAULT_WIDTH, terminal_width
 from .outputs import atomic_writer, progress
+
+# Each command imports what it uses (sympy, numpy, Typst... come with the engine and the
+# formats): 'quizgen --help' and 'quizgen list' start without them (docs/performance.md).
+if TYPE_CHECKING:
+    from .engine.bank import Bank
+    from .engine.catalog import Catalog
+    from .engine.generate import Variant
+    from .engine.template import Template
 
 
 MAX_COUNT = 100_000  # variants per template in one command: more is no exam, and would fill a disk
@@ -40,14 +38,26 @@ class _Context:
     def __init__(self, bank_path: Path | None):
         self.bank_path = bank_path
         self._bank: Bank | None = None
+        self._catalog: Catalog | None = None
         self._warned = False
 
     @property
     def bank(self) -> Bank:
         """The bank; a broken file is left out with a warning, so it does not block every other template."""
         if self._bank is None:
+            from .engine.bank import load_bank
+
             self._bank = load_bank(self.bank_path, collect_errors=True)
         return self._bank
+
+    @property
+    def catalog(self) -> Catalog:
+        """What 'quizgen list' shows of the bank: kept from an earlier run while the bank is unchanged, so loaded without sympy."""
+        if self._catalog is None:
+            from .engine.catalog import load_catalog
+
+            self._catalog = load_catalog(self.bank_path, lambda: self.bank)
+        return self._catalog
 
     def template(self, template_id: str) -> Template:
         template = self.bank.get(template_id)
@@ -56,10 +66,11 @@ class _Context:
 
     def warn_broken(self) -> None:
         """Say once that some other file of the bank was left out because it does not load."""
-        if self.bank.errors and not self._warned:
+        errors = self._catalog.errors if self._bank is None and self._catalog is not None else [str(e) for e in self.bank.errors]
+        if errors and not self._warned:
             self._warned = True
-            first = self.bank.errors[0]
-            more = f" (and {len(self.bank.errors) - 1} more)" if len(self.bank.errors) > 1 else ""
+            first = errors[0]
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
             click.echo(f"Warning: left out a template that does not load: {first}{more}; run 'quizgen validate'", err=True)
 
 
@@ -133,10 +144,11 @@ def list_command(context: _Context, topic: str | None, output_format: str) -> No
     Example:
       quizgen list --topic cnn
     """
-    templates = context.bank.by_topic(topic) if topic else [t for _, t in sorted(context.bank.templates.items())]
-    if not templates and context.bank.errors:
-        first = context.bank.errors[0]
-        raise QuizgenError(f"no template of the bank loads: {first}" + (f" (and {len(context.bank.errors) - 1} more; run 'quizgen validate')" if len(context.bank.errors) > 1 else ""))
+    catalog = context.catalog
+    templates = catalog.by_topic(topic) if topic else catalog.templates
+    if not templates and catalog.errors:
+        first = catalog.errors[0]
+        raise QuizgenError(f"no template of the bank loads: {first}" + (f" (and {len(catalog.errors) - 1} more; run 'quizgen validate')" if len(catalog.errors) > 1 else ""))
     context.warn_broken()
     if output_format == "json":
         rows = [{"id": t.id, "title": t.title, "topic": t.topic, "section": t.section, "difficulty": t.difficulty, "kind": t.kind, "tags": t.tags} for t in templates]
@@ -164,6 +176,12 @@ def show(context: _Context, template_id: str, seed: int, index: int | None, code
       quizgen show cnn.conv_output_size --seed 7
       quizgen show cnn.conv_output_size --code 7-3K
     """
+
+    from .engine.generate import check_seed, generate, make_variant
+    from .formats.records import variant_record
+    from .formats.render import render_text
+    from .formats.terminal import terminal_width
+
     template = context.template(template_id)
     if code:
         variant = api.variant(template, code)
@@ -181,6 +199,8 @@ def _non_negative(name: str, value: int) -> int:
 
 
 def _variants(templates: list[Template], count: int, seed: int, nice: bool) -> Iterator[Variant]:
+    from .engine.generate import generate
+
     for template in templates:
         yield from generate(template, count, seed, nice)
 
@@ -203,6 +223,12 @@ def generate_command(context: _Context, template_ids: tuple[str, ...], topic: st
       quizgen generate cnn.conv_output_size --count 5 --seed 42
       quizgen generate --topic cnn -n 100 --format jsonl -o cnn.jsonl
     """
+
+    from .engine.generate import check_seed
+    from .formats.records import dumps, variant_record
+    from .formats.render import render_text
+    from .formats.terminal import DEFAULT_WIDTH, terminal_width
+
     templates = _templates(context, template_ids, topic)
     seed = check_seed(seed)
     total = count * len(templates)
@@ -266,6 +292,11 @@ def solve_command(context: _Context, template_id: str, assignments: tuple[str, .
       quizgen solve cnn.conv_output_size --set H=32 --set W=28 --set K_h=3 \\
           --set K_w=5 --set P_h=1 --set P_w=2 --set S_h=1 --set S_w=1
     """
+
+    from .formats.records import dumps, variant_record
+    from .formats.render import render_text
+    from .formats.terminal import terminal_width
+
     template = context.template(template_id)
     values: dict[str, Any] = {}
     for text in assignments:
@@ -289,6 +320,8 @@ def solve_command(context: _Context, template_id: str, assignments: tuple[str, .
 
 
 def _from_json(value: Any) -> Any:
+    from .engine.values import exact
+
     if isinstance(value, str):
         return value
     if isinstance(value, list) and value and all(isinstance(v, (dict, str)) for v in value):
@@ -319,6 +352,12 @@ def validate_command(context: _Context, path: Path | None, variants: int, seed: 
       quizgen validate my_bank/ --variants 500
       quizgen validate --report
     """
+
+    from .engine.bank import load_bank
+    from .engine.generate import check_seed
+    from .engine.quality import assess
+    from .engine.validate import validate_bank
+
     root = path or context.bank_path
     bank = load_bank(root, collect_errors=True)
     problems = [str(error) for error in bank.errors]
@@ -355,6 +394,9 @@ def validate_command(context: _Context, path: Path | None, variants: int, seed: 
 
 def _echo_wrapped(text: str, err: bool = False) -> None:
     """A line, wrapped at the terminal's width on a terminal (never inside a word or a number); as it is when piped."""
+
+    from .formats import terminal
+
     stream = sys.stderr if err else sys.stdout
     if not stream.isatty():
         click.echo(text, err=err)
@@ -365,6 +407,10 @@ def _echo_wrapped(text: str, err: bool = False) -> None:
 
 def _report_text(results: list[Any]) -> str:
     """The quality report: its table when that fits (or the output is piped), else one block a template, wrapped."""
+
+    from .engine.quality import format_report
+    from .formats import terminal
+
     table = format_report(results)
     if not sys.stdout.isatty():
         return table
@@ -434,6 +480,9 @@ def practice_command(context: _Context, template_ids: tuple[str, ...], topic: st
     Example:
       quizgen practice --topic cnn --count 5 --progress ~/dnn-progress.json
     """
+
+    from .engine.generate import check_seed
+    from .formats.terminal import terminal_width
     from .marking.practice import PracticeSession, Progress, Stop
 
     templates = _templates(context, template_ids, topic) if template_ids or topic else [t for _, t in sorted(context.bank.templates.items())]

@@ -7,11 +7,14 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import BankError, QuizgenError, close_names, did_you_mean
 from ..inputs import check_regular_file, read_text
 from ..resources import bank_dir
-from .template import Template, load_template, save_checked_texts
+
+if TYPE_CHECKING:
+    from .template import Template
 
 
 @dataclass
@@ -40,7 +43,9 @@ class Bank:
     def by_topic(self, topic: str) -> list[Template]:
         found = [t for _, t in sorted(self.templates.items()) if t.topic == topic]
         if not found:
-            raise QuizgenError(f"unknown topic '{topic}'{did_you_mean(topic, self.topics())} (topics: {', '.join(self.topics())})")
+            from .catalog import unknown_topic
+
+            raise unknown_topic(topic, self.topics())
         return found
 
 
@@ -71,6 +76,9 @@ def load_bank(root: Path | None = None, collect_errors: bool = False) -> Bank:
     (for ``validate``); otherwise the first problem is raised. A file that is not a
     regular file of the bank (a link, a pipe, a folder named *.yaml) is a broken file.
     """
+    # Imported here: importing quizgen.engine.bank loads no sympy (quizgen.engine.catalog lists a bank without it).
+    from .template import load_template, save_checked_texts
+
     root = Path(root) if root is not None else bank_dir()
     if not root.exists():
         raise QuizgenError(f"{root}: no such file or folder")
