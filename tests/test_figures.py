@@ -209,3 +209,28 @@ def test_moodle_embeds_each_figure_as_a_file_shown_with_its_alt_text():
             assert base64.b64decode(file.text).decode() == figure_svg(figure, part)
             html = element.find("text").text
             assert f'src="@@PLUGINFILE@@/{name}"' in html and f'alt="{figure.alt}"' in html
+
+
+@pytest.mark.parametrize("flavour", ["qti21", "qti30"])
+def test_qti_packs_each_figure_as_a_file_listed_in_the_manifest(flavour):
+    import io
+    import zipfile
+
+    from quizgen.formats.moodle import ExportItem
+    from quizgen.formats.qti import export_qti
+
+    export = export_qti([ExportItem(_template("binary.sigmoid"))], 2, 4, flavour)
+    archive = zipfile.ZipFile(io.BytesIO(export.data))
+    manifest = archive.read("imsmanifest.xml").decode()
+    svgs = [name for name in archive.namelist() if name.endswith(".svg")]
+    assert len(svgs) == 4  # a question and a solution drawing for each of the 2 items
+    for name in svgs:
+        assert f'href="{name}"' in manifest
+        etree.fromstring(archive.read(name))
+    items = [name for name in archive.namelist() if name.startswith("items/") and name.endswith(".xml")]
+    for item in items:
+        text = archive.read(item).decode()
+        assert text.count("<img ") == 2 and 'alt="The S-shaped sigmoid' in text
+        for source in re.findall(r'src="([^"]+)"', text):
+            assert source.startswith("../media/") and source.removeprefix("../") in svgs
+    assert export_qti([ExportItem(_template("binary.sigmoid"))], 2, 4, flavour).data == export.data

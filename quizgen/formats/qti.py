@@ -45,10 +45,12 @@ from latex2mathml.converter import convert as latex_to_mathml
 from lxml import etree
 
 from .. import __version__
+from ..engine.figures import variant_figures
 from ..engine.generate import Variant, generate_allowing_fewer
 from ..errors import QuizgenError, RenderError
 from ..parallel import ordered_map, worker_count
 from . import prose
+from .figures import figure_size, figure_svg
 from .moodle import Element, ExportItem, _key_tex, elements
 from .records import variant_record
 from .selftest import is_plain_mathml
@@ -463,6 +465,7 @@ class BuiltItem:
     max_score: float
     variant: Variant = field(repr=False)
     record: dict[str, Any] = field(repr=False)
+    media: list[tuple[str, bytes]] = field(default_factory=list)  # the figures: (path in the package, media/..., SVG)
 
 
 @dataclass
@@ -474,6 +477,7 @@ class PackedItem:
     interaction: str
     code: str
     data: bytes
+    media: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 def _number(value: float) -> str:
@@ -492,6 +496,18 @@ class ItemBuilder:
         self.template = variant.template
         self.identifier = item_identifier(self.template.id, variant.code or "")
         self.feedback: list[tuple[str, list[etree._Element]]] = []  # modalFeedback identifier → content
+        self.media: list[tuple[str, bytes]] = []  # the figures' SVG files
+
+    def _figures(self, part: str) -> list[etree._Element]:
+        """The variant's figures for ``part``: each an <img> of an SVG file in the package's media/ (listed in the manifest), with alt text and caption."""
+        blocks = []
+        for figure in variant_figures(self.variant, part):
+            name = f"{self.identifier}-figure-{figure.index + 1}-{part}.svg"
+            width, height = figure_size(figure, part)
+            self.media.append((f"media/{name}", figure_svg(figure, part).encode("utf-8")))
+            blocks.append(self.html.line("p", self.html.el("img", src=f"../media/{name}", alt=figure.alt, width=round(width), height=round(height))))
+            blocks.append(self.html.line("p", self.html.line("small", figure.caption)))
+        return blocks
 
     # -- shared pieces
 
@@ -543,6 +559,7 @@ class ItemBuilder:
         root.set(f"{{{XML_NS}}}lang", "en")
         body = d.q("itemBody")
         body.extend(self.html.paragraphs(self.record["text"], f"{self.template.source}: text"))
+        body.extend(self._figures("question"))
         if kind == "blanks":
             declarations, interaction, processing, max_score = self._blanks(body)
         elif kind == "choice":
@@ -561,12 +578,12 @@ class ItemBuilder:
         root.append(body)
         processing.append(self._add_feedback("SOLUTION"))
         root.append(processing)
-        self.feedback.append(("SOLUTION", solution_blocks(self.html, self.variant, self.record)))
+        self.feedback.append(("SOLUTION", self._figures("solution") + solution_blocks(self.html, self.variant, self.record)))
         for identifier, content in self.feedback:
             feedback = d.q("modalFeedback", outcomeIdentifier="FEEDBACK", identifier=identifier, showHide="show")
             d.feedback_body(feedback, content)
             root.append(feedback)
-        return BuiltItem(self.identifier, f"items/{self.identifier}.xml", root, interaction, max_score, self.variant, self.record)
+        return BuiltItem(self.identifier, f"items/{self.identifier}.xml", root, interaction, max_score, self.variant, self.record, self.media)
 
     def _blanks(self, body: etree._Element) -> tuple[tuple[list, list], str, etree._Element, float]:
         d, html = self.d, self.html
@@ -782,6 +799,8 @@ def build_manifest(flavour: str, identifier: str, test_href: str, test_id: str, 
             _sub(_sub(general, f"{{{LOM}}}description"), f"{{{LOM}}}string", description, language="en")
             _sub(_sub(general, f"{{{LOM}}}keyword"), f"{{{LOM}}}string", pool.topic, language="en")
         _sub(resource, f"{{{cp}}}file", href=item.href)
+        for path, _ in getattr(item, "media", []):
+            _sub(resource, f"{{{cp}}}file", href=path)
     return root
 
 
@@ -903,7 +922,7 @@ def export_qti(
             one = ItemBuilder(dialect, variant, item.points).build()
             data = serialise(one.root)
             check_file(one.href, data, flavour)
-            made.append(PackedItem(one.identifier, one.href, one.interaction, variant.code or "", data))
+            made.append(PackedItem(one.identifier, one.href, one.interaction, variant.code or "", data, one.media))
             pool.items.append(one.identifier)
             if progress and processes == 1:
                 progress()
@@ -918,7 +937,7 @@ def export_qti(
             for _ in made:
                 progress()
         built.append((pool, made))
-    files = [(one.href, one.data) for _, made in built for one in made]
+    files = [entry for _, made in built for one in made for entry in [(one.href, one.data), *one.media]]
     pools = [pool for pool, _ in built]
     identifier = package_identifier(flavour, seed, pools)
     test_title = title or f"quizgen: {len(pools)} question{'s' if len(pools) != 1 else ''}, one variant each (seed {seed})"
