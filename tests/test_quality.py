@@ -53,9 +53,9 @@ def test_report_measures_a_numeric_and_a_multiple_choice_template(tmp_path):
 
 
 def test_report_fails_on_a_template_below_its_minimum(tmp_path):
-    bank = _bank_with(tmp_path, "cnn/conv_output_size.yaml")
-    path = bank / "cnn" / "conv_output_size.yaml"
-    path.write_text(path.read_text().replace("id: cnn.conv_output_size", "id: cnn.conv_output_size\nmin_variants: 100000"))
+    bank = _bank_with(tmp_path, "cnn/conv_params.yaml")  # 238 variants, counted exactly: none is drawn beyond them
+    path = bank / "cnn" / "conv_params.yaml"
+    path.write_text(path.read_text().replace("id: cnn.conv_params", "id: cnn.conv_params\nmin_variants: 100000"))
     result = CliRunner().invoke(cli, ["validate", str(bank), "--report", "--variants", "20"])
     assert result.exit_code == 2
     assert "its minimum is 100000" in result.output
