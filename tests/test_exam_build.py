@@ -47,6 +47,9 @@ def test_every_file_is_written(setup):
     expected = {"manifest.json", "all-papers.pdf", "all-keys.pdf", "answers-template.csv"}
     for version in "ABC":
         expected |= {f"paper-{version}.pdf", f"key-{version}.pdf", f"latex/paper-{version}.tex", f"latex/key-{version}.tex"}
+        for source in ("paper", "key"):  # each figure's PDF that a LaTeX source includes, beside it
+            text = (out / f"latex/{source}-{version}.tex").read_text(encoding="utf-8")
+            expected |= {f"latex/{name}" for name in re.findall(r"\\qzfigure\{[0-9.]+\}\{(figures/[^}]+)\}", text)}
     assert names == expected
     from quizgen.marking.grade import answers_template
     from quizgen.marking.scans import load_build

@@ -235,8 +235,11 @@ def environment() -> jinja2.Environment:
 
 def render_latex(document: dict[str, Any], mode: str) -> str:
     """The LaTeX source of the paper (mode "paper") or the key (mode "key") of one paper document."""
+    from .figure_pdf import figures_for_latex
+
     template = environment().get_template(f"{mode}.tex.j2")
-    return template.render(exam=document["exam"], paper=document["paper"], questions=document["questions"])
+    questions = [{**q, "latex_figures": figures_for_latex(document, q, "question"), "latex_solution_figures": figures_for_latex(document, q, "solution")} for q in document["questions"]]
+    return template.render(exam=document["exam"], paper=document["paper"], questions=questions)
 
 
 # ---------------------------------------------------------------------------
@@ -249,6 +252,9 @@ def pdflatex() -> str:
     if not found:
         raise QuizgenError("--latex-pdf needs pdflatex on PATH (e.g. apt-get install texlive-latex-base texlive-latex-recommended texlive-latex-extra); the Typst PDFs need no TeX")
     return found
+
+
+_FIGURE = re.compile(r"\\qzfigure\{[0-9.]+\}\{(figures/[A-Za-z0-9._-]+\.pdf)\}")
 
 
 def compile_pdf(source: str, target: Path, day: datetime.date | None = None) -> None:
@@ -275,6 +281,10 @@ def typeset(source: str, folder: Path, day: datetime.date | None = None, target:
         "openin_any": "p", "openout_any": "p", "shell_escape": "f",
     }
     (folder / "exam.tex").write_text(source, encoding="utf-8")
+    from .figure_pdf import provide
+
+    for figure in sorted(set(_FIGURE.findall(source))):  # the figures' PDFs: written beside the .tex, or drawn again
+        provide(figure, target.parent if target else folder, folder)
     passes = []
     for _ in range(PDFLATEX_PASSES):
         try:
