@@ -472,6 +472,9 @@ def test_step_captions_typeset_their_maths(typeset):
         ("text", "Layer 1: conv, 16 filters, "), ("math", r"3 \times 3"), ("text", ", stride 1"))
     assert caption("a simple RNN is one such block") == (("text", "a simple RNN is one such block"),)
     assert caption("PE(pos, j) #import") == (("text", "PE(pos, "), ("math", "j"), ("text", ") #import"))
+    assert caption("x_{#} ||#|| sqrt(#)") == (("text", "x_{#} ||#|| sqrt(#)"),)  # no math around a '#'
+    deep = "(" * 3000 + "x" + ")" * 3000  # a hostile label: read as plain text (its names only), no recursion
+    assert "".join(body for _, body in caption(deep)) == deep
 
 
 def test_bars_hug_what_they_enclose(typeset):

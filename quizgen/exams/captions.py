@@ -281,11 +281,28 @@ def _text(segments: list[Segment], text: str) -> None:
         segments.append(("text", text))
 
 
+_LONGEST = 600  # characters of a label read for maths (the bank's longest: about 300)
+_DEEPEST = 6  # brackets inside brackets (the bank's deepest: 3)
+
+
+def _depth(text: str) -> int:
+    depth = deepest = 0
+    for character in text:
+        if character == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif character == ")":
+            depth -= 1
+    return deepest
+
+
 @lru_cache(maxsize=4096)
 def caption(text: str | None) -> tuple[Segment, ...]:
     """A plain-text label as text and TeX math segments: "divide by sqrt(d_k)" → text "divide by ", math \\sqrt{d_{k}}."""
     if not text:
         return ()
+    if len(text) > _LONGEST or _depth(text) > _DEEPEST:  # no label of the bank; reading it costs more than it gives
+        return tuple(prose.label(text))
     items = _items(_tokens(text))
     if items is None:
         return tuple(prose.label(text))
