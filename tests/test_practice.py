@@ -17,7 +17,7 @@ from quizgen.formats.typed import flat_rounded
 from quizgen.marking.practice import POOL, PracticeSession, Progress, Stop
 
 SIZE = "cnn.conv_output_size"  # multipart: output height and width (integers)
-USED = ["cnn/conv_output_size", "cnn/conv_params", "multiclass/softmax", "concepts/lstm_gates", "concepts/lstm_gates_matching"]
+USED = ["cnn/conv_output_size", "cnn/conv_params", "multiclass/softmax", "concepts/lstm_gates", "concepts/lstm_gates_matching", "concepts/gru_gates_matching"]
 
 
 @pytest.fixture(scope="module")
