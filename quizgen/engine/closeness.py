@@ -19,11 +19,12 @@ equals them after rounding; the quality report checks the rule over its samples.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from .template import AnswerSpec
-from .values import Value, is_array, to_decimal
+from .values import Value, is_array
 
 
 def _entries(value: Any) -> list[Any]:
@@ -34,43 +35,65 @@ def _entries(value: Any) -> list[Any]:
     return [value]
 
 
-def _unit(value: Value, spec: AnswerSpec) -> Decimal:
-    """One unit in the last place shown, for this value (as the default tolerance is half of it)."""
-    if spec.sigfigs is not None:
-        if value == 0:
-            return Decimal(0)
-        return Decimal(10) ** (to_decimal(value).adjusted() - spec.sigfigs + 1)
-    return Decimal(10) ** (-(spec.decimals or 0))
+@dataclass
+class Shown:
+    """One value of an answer, entry by entry: the exact number, its text as shown, and one unit in the last place shown."""
+
+    values: list[Value]
+    texts: list[str]
+    units: list[Decimal]
+    numbers: dict[int, float] = field(default_factory=dict)  # floats, made only for entries that come close
+
+    def number(self, i: int) -> float:
+        if i not in self.numbers:
+            self.numbers[i] = float(self.values[i])
+        return self.numbers[i]
 
 
-def too_close(spec: AnswerSpec, tolerance: Any, first: tuple[Value, Any], second: tuple[Value, Any]) -> int | None:
-    """The first entry (0-based, in reading order) where two values of one answer are too close, or None.
+def shown(spec: AnswerSpec, value: Value, rounded: Any) -> Shown:
+    """Made once per value, compared with many."""
+    texts = [str(t) for t in _entries(rounded)]
+    decimals = [Decimal(t) for t in texts]
+    if spec.sigfigs is not None:  # from the text: a rounding that carries (99.96 to 100) has the coarser unit
+        units = [Decimal(0) if d == 0 else Decimal(10) ** (d.adjusted() - spec.sigfigs + 1) for d in decimals]
+    else:
+        units = [Decimal(10) ** -(spec.decimals or 0)] * len(texts)
+    return Shown(_entries(value), texts, units)
 
-    ``first`` and ``second`` are (exact value, rounded text) pairs; ``tolerance`` is the answer's,
-    one per entry for a vector or matrix.
-    """
-    if spec.kind == "integer":
-        return None  # marked exactly: two different whole numbers are always told apart
-    values_a, shown_a = _entries(first[0]), _entries(first[1])
-    values_b, shown_b = _entries(second[0]), _entries(second[1])
-    tolerances = _entries(tolerance)
-    if len(tolerances) == 1 and len(values_a) > 1:
-        tolerances = tolerances * len(values_a)
-    rounded = spec.decimals is not None or spec.sigfigs is not None
-    for i, (a, b, text_a, text_b, t) in enumerate(zip(values_a, values_b, shown_a, shown_b, tolerances)):
+
+def tolerances(tolerance: Any, size: int) -> tuple[float, ...]:
+    """The answer's tolerance as one float per entry."""
+    values = [float(t) for t in _entries(tolerance)]
+    return tuple(values * size) if len(values) == 1 and size > 1 else tuple(values)
+
+
+def first_close_entry(first: Shown, second: Shown, tolerance: tuple[float, ...]) -> int | None:
+    """The first entry (0-based, in reading order) where the two values are too close to tell apart, or None."""
+    for i, (text_a, text_b, t) in enumerate(zip(first.texts, second.texts, tolerance)):
         if text_a == text_b:
             continue
-        t = float(t)
-        if abs(float(a) - float(b)) <= 2 * t:
+        gap = abs(Decimal(text_a) - Decimal(text_b))
+        unit = max(first.units[i], second.units[i])
+        if t > 0 and gap <= unit:
             return i
-        if rounded and t > 0:
-            try:
-                shown = abs(Decimal(str(text_a)) - Decimal(str(text_b)))
-            except ArithmeticError:
-                continue
-            if shown <= max(_unit(a, spec), _unit(b, spec)):
-                return i
+        if float(gap - unit) > 2 * t:
+            continue  # each shown value lies within half a unit of its exact one: these are further apart than 2t
+        if abs(first.number(i) - second.number(i)) <= 2 * t:
+            return i
     return None
 
 
-__all__ = ["too_close"]
+def too_close(spec: AnswerSpec, tolerance: Any, first: tuple[Value, Any], second: tuple[Value, Any]) -> int | None:
+    """The first entry where two values of one answer are too close, or None.
+
+    ``first`` and ``second`` are (exact value, rounded text) pairs; ``tolerance`` is the answer's,
+    one per entry for a vector or matrix. An integer answer is marked exactly: two different
+    whole numbers are always told apart.
+    """
+    if spec.kind == "integer":
+        return None
+    a, b = shown(spec, *first), shown(spec, *second)
+    return first_close_entry(a, b, tolerances(tolerance, len(a.texts)))
+
+
+__all__ = ["Shown", "first_close_entry", "shown", "tolerances", "too_close"]

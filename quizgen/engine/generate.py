@@ -20,7 +20,7 @@ import numpy as np
 import sympy
 
 from ..errors import ExpressionError, QuizgenError, VariantError
-from .closeness import too_close
+from .closeness import Shown, first_close_entry, shown, tolerances
 from .draws import Distribution
 from .template import TABLE_KINDS, AnswerSpec, Constraint, FixedText, Template, Tolerance
 from .tex import TexPrinter, default_symbol, has_conditional, value_tex
@@ -382,6 +382,7 @@ def _make_mistakes(template: Template, env: dict[str, Value], answers: list[Answ
     by_name = {a.spec.name: a for a in answers}
     kept: list[MistakeValue] = []
     dropped: list[tuple[str, str]] = []
+    known: dict[tuple[str, str], Shown] = {}  # ("answer" or "mistake", name): its entries, for the closeness rule
     for mistake in template.mistakes:
         answer = by_name[mistake.answer]
         try:
@@ -408,19 +409,26 @@ def _make_mistakes(template: Template, env: dict[str, Value], answers: list[Answ
         if twin is not None:
             dropped.append((mistake.name, f"equals mistake '{twin.name}' after rounding"))
             continue
-        near = _too_close_to(answer, [m for m in kept if m.answer == mistake.answer], value, rounded)
-        if near is not None:
-            dropped.append((mistake.name, f"lies too close to {near} to be told apart (closer than two tolerances, or one unit shown)"))
-            continue
+        if answer.spec.kind != "integer":  # marked exactly: different whole numbers are always told apart
+            ours = shown(answer.spec, value, rounded)  # made once, compared with the answer and each mistake kept
+            near = _too_close_to(answer, [m for m in kept if m.answer == mistake.answer], ours, known)
+            if near is not None:
+                dropped.append((mistake.name, f"lies too close to {near} to be told apart (closer than two tolerances, or one unit shown)"))
+                continue
+            known[("mistake", mistake.name)] = ours
         kept.append(MistakeValue(mistake.name, mistake.label, mistake.answer, value, rounded, mistake.feedback, context))
     return kept, dropped
 
 
-def _too_close_to(answer: Answer, kept: list[MistakeValue], value: Value, rounded: Any) -> str | None:
+def _too_close_to(answer: Answer, kept: list[MistakeValue], ours: Shown, known: dict[tuple[str, str], Shown]) -> str | None:
     """'the answer' or "mistake 'name'" when a mistake's value cannot be told apart from it (see closeness)."""
-    if too_close(answer.spec, answer.tolerance, (value, rounded), (answer.value, answer.rounded)) is not None:
+    key = ("answer", answer.spec.name)
+    if key not in known:
+        known[key] = shown(answer.spec, answer.value, answer.rounded)
+    tolerance = tolerances(answer.tolerance, len(ours.texts))
+    if first_close_entry(ours, known[key], tolerance) is not None:
         return "the answer"
-    near = next((m for m in kept if too_close(answer.spec, answer.tolerance, (value, rounded), (m.value, m.rounded)) is not None), None)
+    near = next((m for m in kept if first_close_entry(ours, known[("mistake", m.name)], tolerance) is not None), None)
     return None if near is None else f"mistake '{near.name}'"
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ExpressionError, QuizgenError
-from .closeness import too_close
+from .closeness import first_close_entry, shown, tolerances
 from .expressions import parse
 from .generate import DrawStats, Variant, count_distinct, generate, within
 from .template import TABLE_KINDS, Mistake, Template
@@ -233,14 +233,15 @@ def close_values(variant: Variant) -> list[str]:
     """Each pair of an answer's values (the answer, its kept mistakes) too close to be told apart."""
     problems = []
     for answer in variant.answers:
-        if isinstance(answer.value, (str, list)):
-            continue
-        values = [("the answer", answer.value, answer.rounded)] + [
-            (f"mistake '{m.name}'", m.value, m.rounded) for m in variant.mistakes if m.answer == answer.spec.name
+        if isinstance(answer.value, (str, list)) or answer.spec.kind == "integer":
+            continue  # an integer is marked exactly: different whole numbers are always told apart
+        values = [("the answer", shown(answer.spec, answer.value, answer.rounded))] + [
+            (f"mistake '{m.name}'", shown(answer.spec, m.value, m.rounded)) for m in variant.mistakes if m.answer == answer.spec.name
         ]
-        for i, (name_a, value_a, shown_a) in enumerate(values):
-            for name_b, value_b, shown_b in values[i + 1:]:
-                entry = too_close(answer.spec, answer.tolerance, (value_a, shown_a), (value_b, shown_b))
+        tolerance = tolerances(answer.tolerance, len(values[0][1].texts))
+        for i, (name_a, shown_a) in enumerate(values):
+            for name_b, shown_b in values[i + 1:]:
+                entry = first_close_entry(shown_a, shown_b, tolerance)
                 if entry is not None:
                     where = f" (entry {entry + 1})" if is_array(answer.value) else ""
                     problems.append(f"{variant.code}: {answer.spec.name}: {name_a} and {name_b} are too close to tell apart{where}")
