@@ -8,7 +8,8 @@ outputs are the same whether a result comes from the store or is computed, so th
 only ever saves time. Jinja's own bytecode cache keeps compiled templates in the same
 folder: the output templates (~50 ms for a paper's and a key's LaTeX) and the bank's
 question texts (with the names each uses, once checked: loading the bank 0.51 -> 0.26 s,
-and every command loads it).
+and every command but ``list`` loads it). ``catalog/`` keeps what ``quizgen list`` shows of
+each bank (quizgen.engine.catalog), so that it starts without sympy.
 
 The folder is ``$QUIZGEN_CACHE_DIR`` if set (empty: keep nothing), else the platform's
 user cache folder (``~/.cache/quizgen`` on Linux). A store that cannot be read is ignored
