@@ -234,3 +234,53 @@ def test_qti_packs_each_figure_as_a_file_listed_in_the_manifest(flavour):
         for source in re.findall(r'src="([^"]+)"', text):
             assert source.startswith("../media/") and source.removeprefix("../") in svgs
     assert export_qti([ExportItem(_template("binary.sigmoid"))], 2, 4, flavour).data == export.data
+
+
+def test_validate_resolves_every_figure_of_the_variants_it_draws():
+    from quizgen.engine.validate import stress
+
+    entry = {**GOOD, "inputs": {"input": "N", "kernel": "N + 3"}}  # never fits: N + 3 > N + 2*0
+    template = build_template(_base(figures=[entry]), "t.yaml", None, None)
+    (problem,) = stress(template, 5, 1)
+    assert "figures[0].inputs" in problem and "does not fit" in problem
+
+
+def test_the_selftest_page_inlines_the_question_figure_and_hides_the_solution_one():
+    from quizgen.formats.selftest import deobfuscate, page_key, render_selftest
+
+    variants = [make_variant(_template("binary.sigmoid"), 2, i) for i in range(2)]
+    page = render_selftest([variants], 2)
+    question = [figure_svg(variant_figures(v, "question")[0], "question") for v in variants]
+    solution = [figure_svg(variant_figures(v, "solution")[0], "solution") for v in variants]
+    assert all(svg in page for svg in question) and not any(svg in page for svg in solution)
+    key = page_key([variants], 2)
+    for number, blob in enumerate(re.findall(r'data-secret="([^"]*)"', page)):
+        assert solution[number] in deobfuscate(blob, key, number)["steps"]
+    assert "currentColor" in question[0]
+
+
+def test_the_json_record_lists_kind_place_and_resolved_inputs():
+    from quizgen.formats.records import variant_record
+
+    variant = solve(_template("cnn.dilated_conv_output"), {"N": 9, "K": 3, "D": 2, "P": 1, "S": 1})
+    (figure,) = variant_record(variant)["figures"]
+    assert figure["kind"] == "conv_grid" and figure["place"] == "both"
+    assert figure["inputs"] == {"input": 9, "kernel": 3, "padding": 1, "stride": 1, "dilation": 2, "mode": "conv"}
+    assert "9 × 9" in figure["caption"] and figure["alt"]
+
+
+def test_the_latex_figure_pdf_is_the_drawing_with_its_numbers():
+    import shutil
+    import subprocess
+
+    from quizgen.formats.figures_pdf import svg_to_pdf
+
+    variant = solve(_template("cnn.conv_output_size"), {"H": 7, "W": 9, "K_h": 3, "K_w": 3, "P_h": 1, "P_w": 1, "S_h": 2, "S_w": 2})
+    svg = figure_svg(variant_figures(variant)[0], "solution")
+    pdf = svg_to_pdf(svg)
+    svg_to_pdf.cache_clear()
+    assert pdf.startswith(b"%PDF-1.4") and svg_to_pdf(svg) == pdf and b"CreationDate" not in pdf
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+        squeezed = text.replace(" ", "")
+        assert "H_out×W_out=4×5" in squeezed and "H×W=7×9" in squeezed

@@ -7,6 +7,7 @@ from typing import Any, Callable
 from ..errors import QuizgenError
 from .bank import Bank
 from .expressions import ExpressionError
+from .figures import variant_figures
 from .generate import generate, solve, within
 from .template import Template
 from .values import exact, format_number, is_array
@@ -56,6 +57,7 @@ def stress(template: Template, variants: int, seed: int) -> list[str]:
             return [f"{template.source}: variables: drawing a variant failed ({type(error).__name__}: {str(error)[:200]})"]
         try:
             variant.steps()
+            variant_figures(variant)  # each figure's inputs, resolved for this variant
         except QuizgenError as error:
             return [f"{template.source}: {error}"]
         except (ExpressionError, ArithmeticError, ValueError, TypeError, IndexError, KeyError, AttributeError, RecursionError) as error:

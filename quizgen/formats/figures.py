@@ -272,7 +272,7 @@ def _matrix_heatmap(canvas: _Canvas, data: dict, solution: bool) -> None:
 def _bars(canvas: _Canvas, data: dict, solution: bool) -> None:
     values, shown = data["values"], data["shown"]
     bar_w = max(46.0, 8.0 * max(len(s) for s in shown) + 8)
-    left, top, plot_h = 14.0, 24.0, 150.0
+    left, top, plot_h = 14.0, 36.0 if data["axis"] else 24.0, 150.0
     high, low = max(0.0, max(values)), min(0.0, min(values))
     span = (high - low) or 1.0
     zero = top + plot_h * high / span

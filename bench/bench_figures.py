@@ -1,0 +1,87 @@
+"""Benchmark: what figures cost the exam build (the example midterm and a 40-student roster).
+
+Prints numbers; asserts nothing. Target: figures cost under 10 % of the build rate. Each run
+is a fresh process, as one `quizgen exam build` is, timed as bench_exam.py times it (every
+variant, the Typst PDFs, the LaTeX sources and the figures' PDFs beside them, the combined
+PDFs, the manifest). Runs with figures and without (every template's figures removed after
+the bank is loaded) alternate, so the machine's other load falls on both alike; the medians
+are compared. The runs share a cache folder of their own, warmed by a first run.
+
+    python bench/bench_figures.py [--students 40] [--jobs 2] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+from quizgen.engine.bank import load_bank  # noqa: E402
+from quizgen.exams.spec import load_roster, load_spec  # noqa: E402
+
+
+def one_run(arguments: argparse.Namespace) -> None:
+    bank = load_bank()
+    if arguments.no_figures:
+        for template in bank.templates.values():
+            template.figures = []
+    spec = load_spec(ROOT / "examples" / "midterm.toml", bank)
+    roster = load_roster(ROOT / "examples" / "roster.csv")[: arguments.students]
+    with tempfile.TemporaryDirectory(prefix="quizgen-bench-") as folder:
+        from quizgen.exams.build import build_exam
+
+        start = time.perf_counter()
+        build_exam(spec, bank, roster, Path(folder), mode="roster", workers=arguments.jobs)
+        seconds = time.perf_counter() - start
+        figures = len(list((Path(folder) / "latex" / "figures").glob("*.pdf"))) if (Path(folder) / "latex" / "figures").is_dir() else 0
+    print(json.dumps({"documents": 2 * len(roster), "seconds": seconds, "figure_pdfs": figures}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=40, help="students of examples/roster.csv to build (at most 40)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each kind after the warm-up")
+    parser.add_argument("--one-run", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-figures", action="store_true", help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.one_run:
+        one_run(arguments)
+        return
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} before the runs")
+    command = [sys.executable, __file__, "--one-run", "--students", str(arguments.students), "--jobs", str(arguments.jobs)]
+    results: dict[bool, list[dict]] = {True: [], False: []}
+    with tempfile.TemporaryDirectory(prefix="quizgen-bench-cache-") as cache:
+        environment = {**os.environ, "QUIZGEN_CACHE_DIR": cache}
+
+        def run(figures: bool) -> dict:
+            extra = [] if figures else ["--no-figures"]
+            return json.loads(subprocess.run(command + extra, check=True, capture_output=True, text=True, env=environment).stdout)
+
+        run(True)  # warm-up: fills the cache (formula shapes, texts)
+        for _ in range(arguments.runs):
+            for figures in (True, False):
+                results[figures].append(run(figures))
+    medians = {}
+    for figures in (True, False):
+        ordered = sorted(results[figures], key=lambda r: r["seconds"])
+        middle = ordered[len(ordered) // 2]
+        medians[figures] = middle["documents"] / middle["seconds"]
+        rates = ", ".join(f"{r['documents'] / r['seconds']:.1f}" for r in results[figures])
+        label = "with figures:" if figures else "without:"
+        print(f"{label:14s} median {medians[figures]:.1f} papers+keys/s (runs: {rates}); figure PDFs written: {middle['figure_pdfs']}")
+    cost = (medians[False] - medians[True]) / medians[False] * 100
+    print(f"cost of figures: {cost:.1f} % of the build rate (target < 10 %)")
+
+
+if __name__ == "__main__":
+    main()
