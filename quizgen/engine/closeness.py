@@ -7,9 +7,9 @@ they are shown differently:
 
 * **more than two tolerances apart**: otherwise one response can lie within the tolerance of
   both, and the later mistake is hidden behind the earlier one (or behind the answer);
-* **shown more than one unit in the last place apart** (for answers that are rounded, so not
-  for integers and exact answers): otherwise a rounding slip of one unit on the answer is
-  diagnosed as the mistake (0.2088 and 0.2089), or one mistake as the other.
+* **shown more than one unit in the last place apart** (not for an answer marked exactly, such
+  as an integer): otherwise a rounding slip of one unit on the answer is diagnosed as the
+  mistake (0.2088 and 0.2089), or one mistake as the other.
 
 Entries shown the same are the same number to a student, and are not compared (a mistake that
 leaves one entry of a vector unchanged is still a mistake in the others). The generator drops a
