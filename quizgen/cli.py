@@ -344,7 +344,8 @@ def validate_command(context: _Context, path: Path | None, variants: int, seed: 
     converts every math snippet of a few as the papers would typeset it.
     With --report, prints the quality of each template and fails on a template
     below its distinct-variant minimum, a distractor that rounds like the answer,
-    or failing tests.
+    two of an answer's values too close to tell apart, a mistake named on one
+    blank but not on its twin (height and width), or failing tests.
 
     \b
     Example:
