@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import QuizgenError
-from .outputs import atomic_write_bytes
 
 if TYPE_CHECKING:
     import jinja2
@@ -75,6 +74,8 @@ class Store:
         path = self._path()
         if not self._added or path is None:
             return
+        from .outputs import atomic_write_bytes
+
         merged = _read(path)
         merged.update(self._entries or {})
         if len(merged) > MAX_ENTRIES:

@@ -19,7 +19,6 @@ import click
 
 from . import __version__, api
 from .errors import QuizgenError
-from .outputs import atomic_writer, progress
 
 # Each command imports what it uses (sympy, numpy, Typst... come with the engine and the
 # formats): 'quizgen --help' and 'quizgen list' start without them (docs/performance.md).
@@ -120,6 +119,9 @@ def _templates(context: _Context, ids: Iterable[str], topic: str | None) -> list
 @contextlib.contextmanager
 def _bar(label: str) -> Iterator[tuple[Any, Any]]:
     """(on_start, progress) for the API's long calls: the bar appears once its length is known."""
+
+    from .outputs import progress
+
     with contextlib.ExitStack() as stack:
         bars: list[Any] = []
 
@@ -228,6 +230,7 @@ def generate_command(context: _Context, template_ids: tuple[str, ...], topic: st
     from .formats.records import dumps, variant_record
     from .formats.render import render_text
     from .formats.terminal import DEFAULT_WIDTH, terminal_width
+    from .outputs import atomic_writer, progress
 
     templates = _templates(context, template_ids, topic)
     seed = check_seed(seed)
@@ -358,6 +361,7 @@ def validate_command(context: _Context, path: Path | None, variants: int, seed: 
     from .engine.generate import check_seed
     from .engine.quality import assess
     from .engine.validate import validate_bank
+    from .outputs import progress
 
     root = path or context.bank_path
     bank = load_bank(root, collect_errors=True)
@@ -798,6 +802,9 @@ def grade_command(context: _Context, build_dir: Path, answers: Path | None, out:
       quizgen grade midterm results/marks.csv --out report --overrides overrides.csv
       quizgen grade cnn-selftest.html attempts/ --out practice-report
     """
+
+    from .outputs import atomic_writer
+
     if empty_template is not None:
         with atomic_writer(empty_template) as stream:
             stream.write(api.answers_template(build_dir))

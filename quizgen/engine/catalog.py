@@ -81,14 +81,14 @@ def load_catalog(root: Path | None, load: Callable[[], Bank]) -> Catalog:
     from ..resources import bank_dir
 
     root = Path(root) if root is not None else bank_dir()
-    key = _key(root)
     kept = _path(root)
-    if key is not None and kept is not None:
+    key = _key(root) if kept is not None else None
+    if kept is not None and key is not None:
         catalog = _read(kept, key)
         if catalog is not None:
             return catalog
     catalog = from_bank(load())
-    if key is not None and kept is not None and _key(root) == key:  # not changed while it was loaded
+    if kept is not None and key is not None and _key(root) == key:  # not changed while it was loaded
         _write(kept, key, catalog)
     return catalog
 
