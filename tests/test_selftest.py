@@ -145,14 +145,14 @@ def test_export_html_command(tmp_path, monkeypatch):
     monkeypatch.delenv("QUIZGEN_BANK", raising=False)
     out = tmp_path / "self.html"
     runner = CliRunner()
-    result = runner.invoke(cli, ["export", "html", "cnn.conv_output_size", "concepts.lstm_gates_matching", "--variants", "6", "--seed", "1", "-o", str(out)])
+    result = runner.invoke(cli, ["export", "html", "cnn.conv_output_size", "concepts.gru_gates_matching", "--variants", "6", "--seed", "1", "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert "Note: concepts.lstm_gates_matching: only 4 distinct variants" in result.stderr
+    assert "Note: concepts.gru_gates_matching: only 3 distinct variants" in result.stderr
     page = out.read_text()
-    assert page.count("data-secret=") == 6 + 4
+    assert page.count("data-secret=") == 6 + 3
     assert [p.name for p in tmp_path.iterdir()] == ["self.html"]
     again = tmp_path / "again.html"
-    runner.invoke(cli, ["export", "html", "cnn.conv_output_size", "concepts.lstm_gates_matching", "-n", "6", "--seed", "1", "-o", str(again)])
+    runner.invoke(cli, ["export", "html", "cnn.conv_output_size", "concepts.gru_gates_matching", "-n", "6", "--seed", "1", "-o", str(again)])
     assert again.read_bytes() == out.read_bytes()
 
     result = runner.invoke(cli, ["export", "html", "cnn.nope", "-o", str(tmp_path / "bad.html")])

@@ -20,6 +20,7 @@ from quizgen import api
 from quizgen.cli import cli
 from quizgen.engine.generate import make_variant, parse_code
 from quizgen.formats.typed import flat_rounded
+from quizgen.marking.attempts import read_page
 
 try:
     from playwright.sync_api import sync_playwright
@@ -151,7 +152,7 @@ def _attempt(page_key: int, **fields):
 
 
 def test_bad_attempt_folders_are_one_line_errors(page, tmp_path):
-    key = json.loads(page.read_text().split('id="quizgen-page">', 1)[1].split("</script>", 1)[0])["key"]
+    key = read_page(page)["key"]
     runner = CliRunner()
 
     def grade(files: dict[str, object]) -> str:
@@ -176,7 +177,7 @@ def test_bad_attempt_folders_are_one_line_errors(page, tmp_path):
 
 
 def test_saved_twice_keeps_the_fuller_file_and_says_so(bank, page, tmp_path):
-    info = json.loads(page.read_text().split('id="quizgen-page">', 1)[1].split("</script>", 1)[0])
+    info = read_page(page)
     code = info["questions"][1]["codes"][0]
     variant = make_variant(bank.get(IDS[1]), *parse_code(IDS[1], code))
     right = next(o.label for o in variant.options if o.correct)

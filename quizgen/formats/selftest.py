@@ -261,10 +261,9 @@ def page_info(pools: list[list[Variant]], seed: int, title: str, bank_fingerprin
     }
 
 
-def info_json(info: dict[str, Any]) -> Markup:
-    """The page information as JSON inside a <script type="application/json">: '<' escaped so no text ends the element."""
-    text = json.dumps(info, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+def info_json(info: dict[str, Any]) -> str:
+    """The page information as JSON, for the body's data-quizgen-page attribute (escaped there by Jinja)."""
+    return json.dumps(info, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def render_selftest(pools: list[list[Variant]], seed: int, title: str = "Self-test", bank_fingerprint: str = "") -> str:

@@ -14,6 +14,7 @@ first, is left empty (the page counts it as not right, too).
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -31,7 +32,7 @@ from .scans import Build
 MAX_ATTEMPTS = 10_000  # attempt files in one folder
 MAX_PAGE_QUESTIONS = 2_000
 MAX_NAME = 100
-_INFO = re.compile(r'<script type="application/json" id="quizgen-page">(.*?)</script>', re.DOTALL)
+_INFO = re.compile(r'<body [^>]*data-quizgen-page="([^"]*)"')
 _PAGE_BYTES = 200_000_000  # a page of 200 questions with 50 variants each is ~60 MB
 
 
@@ -50,7 +51,7 @@ def read_page(path: Path) -> dict[str, Any]:
     if not match:
         raise QuizgenError(f"{path}: not a quizgen self-test page that can collect attempts (made with 'quizgen export html')")
     try:
-        info = json.loads(match.group(1))
+        info = json.loads(html.unescape(match.group(1)))
     except ValueError as error:
         raise QuizgenError(f"{path}: its page information is damaged ({error})") from None
     if not isinstance(info, dict) or info.get("schema") != PAGE_SCHEMA:

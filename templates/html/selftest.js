@@ -504,7 +504,7 @@
       status.textContent = "Type your name or student ID first.";
       return;
     }
-    var page = JSON.parse(document.getElementById("quizgen-page").textContent);
+    var page = JSON.parse(document.body.getAttribute("data-quizgen-page"));
     var data = { schema: "quizgen.selftest-attempt/1", page: page.key, title: page.title, student_id: id, name: name, answers: attempt };
     var blob = new Blob([JSON.stringify(data, null, 1) + "\n"], { type: "application/json" });
     var link = document.createElement("a");
