@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -76,7 +77,7 @@ class Figure:
     inputs: dict[str, Any]  # plain JSON values (the record's)
     data: dict[str, Any]  # what the drawing needs, plain JSON values
 
-    @property
+    @cached_property
     def key(self) -> str:
         return json.dumps({"kind": self.kind, "data": self.data}, sort_keys=True, separators=(",", ":"))
 
@@ -133,9 +134,13 @@ def parse_figures(reader: Any, items: Any, known: set[str]) -> tuple[list[Figure
 
 
 def variant_figures(variant: Any, part: str | None = None) -> list[Figure]:
-    """The variant's figures (those placed in ``part`` when given), resolved from its values."""
-    specs = getattr(variant.template, "figures", None) or []
-    return [_resolve(variant, spec) for spec in specs if part is None or spec.shows_in(part)]
+    """The variant's figures (those placed in ``part`` when given), resolved from its values once."""
+    if not getattr(variant.template, "figures", None):
+        return []
+    figures = variant.__dict__.get("_figures")
+    if figures is None:
+        figures = variant.__dict__["_figures"] = [_resolve(variant, spec) for spec in variant.template.figures]
+    return [figure for figure in figures if part is None or figure.shows_in(part)]
 
 
 def _resolve(variant: Any, spec: FigureSpec) -> Figure:
@@ -220,12 +225,11 @@ def _conv_grid(values: dict[str, Any]) -> dict[str, Any]:
     s_h, s_w = _pair(values["stride"], "stride", 1)
     d_h, d_w = _pair(values["dilation"], "dilation", 1)
     mode = _word(values["mode"], "mode", POOL_MODES)
-    e_h, e_w = (int(formulas.dilated_kernel(sympy.Integer(k), sympy.Integer(d))) for k, d in ((k_h, d_h), (k_w, d_w)))
+    # The sheet's formulas (formulas.dilated_kernel, conv_output_size; pooling uses the same), on whole numbers
+    e_h, e_w = k_h + (k_h - 1) * (d_h - 1), k_w + (k_w - 1) * (d_w - 1)
     if e_h > height + 2 * p_h or e_w > width + 2 * p_w:
         raise ValueError("the kernel does not fit in the padded input")
-    size = formulas.pool_output_size if mode != "conv" else formulas.conv_output_size
-    o_h = int(size(sympy.Integer(height), sympy.Integer(e_h), sympy.Integer(p_h), sympy.Integer(s_h)))
-    o_w = int(size(sympy.Integer(width), sympy.Integer(e_w), sympy.Integer(p_w), sympy.Integer(s_w)))
+    o_h, o_w = (height - e_h + 2 * p_h) // s_h + 1, (width - e_w + 2 * p_w) // s_w + 1
     return {
         "input": [height, width], "kernel": [k_h, k_w], "padding": [p_h, p_w], "stride": [s_h, s_w],
         "dilation": [d_h, d_w], "effective": [e_h, e_w], "mode": mode, "output": [o_h, o_w],

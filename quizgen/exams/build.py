@@ -50,7 +50,7 @@ TYPESET_TIMEOUT = 120  # seconds for one PDF in a worker (a paper takes ~0.1 s):
 class _Typeset:
     """One PDF for a worker to make: with Typst from the template's JSON data, or with pdflatex from LaTeX source."""
 
-    engine: str  # "typst", "pdflatex" or "figure" (a figure's SVG as the PDF the LaTeX sources include)
+    engine: str  # "typst" or "pdflatex"
     source: str
     target: Path
     what: str  # names the document in errors
@@ -302,20 +302,14 @@ class _Batch:
         self.in_flight.append((document, names, pending))
 
     def finish_oldest(self) -> None:
-        from .figure_pdf import latex_figures
+        from .figure_pdf import figure_pdf, latex_figures
         from .latex import render_latex
         from .papers import describe
 
         document, names, pending = self.in_flight.popleft()
-        figures = [  # the figures' PDFs beside the .tex files, made (like the papers) by the workers
-            self.workers.apply_async(_typeset, (_Typeset("figure", svg, self.out / "latex" / name, f"{describe(document, 'paper')}: {name}", None),))
-            for name, svg in latex_figures(document)
-        ]
-        if self.latex_pdf:  # pdflatex reads them
-            for made in figures:
-                made.get()
-        else:
-            self.latex_pdfs.extend(figures)
+        for name, svg in latex_figures(document):  # the figures' PDFs beside the .tex files (a millisecond each)
+            (self.out / "latex" / name).parent.mkdir(exist_ok=True)
+            atomic_write_bytes(self.out / "latex" / name, figure_pdf(svg))
         for mode in ("paper", "key"):
             source = render_latex(document, mode)
             with atomic_writer(self.out / names[f"{mode}_tex"]) as stream:
@@ -393,12 +387,6 @@ def _typeset(job: _Typeset) -> int | None:
     try:
         if job.engine == "pdflatex":
             compile_pdf(job.source, job.target, job.day)
-            return None
-        if job.engine == "figure":
-            from .figure_pdf import figure_pdf
-
-            job.target.parent.mkdir(exist_ok=True)
-            atomic_write_bytes(job.target, figure_pdf(job.source))
             return None
         if job.sheet:
             pdf, pages, marks = _sheet_pdf(job)

@@ -18,6 +18,7 @@ Every number a figure shows is a ``<text>`` element with a class naming the quan
 
 from __future__ import annotations
 
+import json
 import math
 from functools import lru_cache
 from xml.sax.saxutils import escape, quoteattr
@@ -32,25 +33,20 @@ HIDDEN = "?"
 
 def figure_svg(figure: Figure, part: str) -> str:
     """The figure as an SVG document (text), for ``part`` 'question' or 'solution'; cached by its inputs."""
-    return _svg(figure.kind, figure.key, part == "solution", figure.alt)
+    return _svg(figure.kind, figure.key, part == "solution", figure.alt)[0]
 
 
 @lru_cache(maxsize=4096)
-def _svg(kind: str, key: str, solution: bool, alt: str) -> str:
-    import json
-
+def _svg(kind: str, key: str, solution: bool, alt: str) -> tuple[str, int, int]:
     data = json.loads(key)["data"]
     canvas = _Canvas()
     _DRAW[kind](canvas, data, solution)
-    return canvas.document(alt)
+    return canvas.document(alt), *canvas.size()
 
 
-def figure_size(figure: Figure, part: str) -> tuple[float, float]:
+def figure_size(figure: Figure, part: str) -> tuple[int, int]:
     """(width, height) of the drawing in SVG units (1/96 inch)."""
-    text = figure_svg(figure, part)
-    head = text[: text.index(">")]
-    width = float(head.split('width="')[1].split('"')[0])
-    height = float(head.split('height="')[1].split('"')[0])
+    _, width, height = _svg(figure.kind, figure.key, part == "solution", figure.alt)
     return width, height
 
 
@@ -122,8 +118,11 @@ class _Canvas:
         right = x + (wide if anchor == "start" else wide / 2 if anchor == "middle" else 0)
         self.grow(right + 2, y + size * 0.3)
 
+    def size(self) -> tuple[int, int]:
+        return math.ceil(self.width + 6), math.ceil(self.height + 6)
+
     def document(self, alt: str) -> str:
-        width, height = math.ceil(self.width + 6), math.ceil(self.height + 6)
+        width, height = self.size()
         head = (
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
             f'role="img" aria-label={quoteattr(alt)} font-family={quoteattr(FONT)} fill="currentColor">'
