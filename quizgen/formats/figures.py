@@ -29,6 +29,8 @@ ACCENT = "#e8590c"  # the kernel / the marked point
 ACCENT_2 = "#1c7ed6"  # the stride step / the path
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 HIDDEN = "?"
+MAX_CELLS = 12  # the engine's: a padded input up to this many cells a side is drawn whole
+CORNER_CELLS = 26  # a larger one shows its corner when the kernel and a stride step fit in this many
 
 
 def figure_svg(figure: Figure, part: str) -> str:
@@ -150,15 +152,24 @@ def _conv_grid(canvas: _Canvas, data: dict, solution: bool) -> None:
     pooling = data["mode"] != "conv"
     top, left = 30.0, 10.0
     name = f"{data['mode']} pool" if pooling else "kernel"
-    canvas.text(left, 16, "input (padded)" if (p_h or p_w) else "input", size=12, weight="bold")
-    if not data["symbolic"]:
+    # A large input shows its top-left corner cell by cell, as far as the kernel and one stride step reach.
+    reach = max(e_h, e_w) + max(s_h, s_w) + 2
+    corner = max(10, reach) if data["symbolic"] and reach <= CORNER_CELLS else None
+    title = "input (padded)" if (p_h or p_w) else "input"
+    canvas.text(left, 16, title + (": its top-left corner" if corner else ""), size=12, weight="bold")
+    if not data["symbolic"] or corner:
         rows, columns = height + 2 * p_h, width + 2 * p_w
-        cell = min(22.0, 240.0 / max(rows, columns))
-        for r in range(rows):
-            for c in range(columns):
+        shown_r, shown_c = (min(rows, corner), min(columns, corner)) if corner else (rows, columns)
+        cell = min(22.0, 240.0 / max(shown_r, shown_c))
+        for r in range(shown_r):
+            for c in range(shown_c):
                 pad = r < p_h or r >= rows - p_h or c < p_w or c >= columns - p_w
                 canvas.rect(left + c * cell, top + r * cell, cell, cell, fill="currentColor" if pad else "none",
                             opacity=0.18 if pad else None, width=0.6)
+        if shown_c < columns:
+            _dots(canvas, left + shown_c * cell + 6, top + shown_r * cell / 2, True)
+        if shown_r < rows:
+            _dots(canvas, left + shown_c * cell / 2, top + shown_r * cell + 6, False)
         for r in range(k_h):
             for c in range(k_w):
                 canvas.rect(left + c * d_w * cell, top + r * d_h * cell, cell, cell, fill=ACCENT, opacity=0.55, stroke="none")
@@ -167,7 +178,7 @@ def _conv_grid(canvas: _Canvas, data: dict, solution: bool) -> None:
             canvas.rect(left + s_w * cell, top, e_w * cell, e_h * cell, stroke=ACCENT_2, width=2, dash="4 3")
         if o_h > 1:
             canvas.rect(left, top + s_h * cell, e_w * cell, e_h * cell, stroke=ACCENT_2, width=1.5, dash="2 3")
-        grid_w, grid_h = columns * cell, rows * cell
+        grid_w, grid_h = shown_c * cell + (18 if shown_c < columns else 0), shown_r * cell + (14 if shown_r < rows else 0)
     else:
         grid_w, grid_h = 220.0 * min(1.0, (width + 2 * p_w) / (height + 2 * p_h)) ** 0.5, 220.0 * min(1.0, (height + 2 * p_h) / (width + 2 * p_w)) ** 0.5
         band_h, band_w = min(14.0, 4.0 * p_h), min(14.0, 4.0 * p_w)
@@ -203,13 +214,18 @@ def _conv_grid(canvas: _Canvas, data: dict, solution: bool) -> None:
     ox = left + grid_w + 60
     canvas.arrow(left + grid_w + 12, top + grid_h / 2, ox - 12, top + grid_h / 2)
     canvas.text(ox, 16, "output", size=12, weight="bold")
-    if solution and max(o_h, o_w) <= 2 * 12 and not data["symbolic"]:
-        cell = min(22.0, 200.0 / max(o_h, o_w))
-        for r in range(o_h):
-            for c in range(o_w):
+    if solution and (corner or (not data["symbolic"] and max(o_h, o_w) <= 2 * MAX_CELLS)):
+        shown_r, shown_c = (min(o_h, 8), min(o_w, 8)) if corner else (o_h, o_w)
+        cell = min(22.0, 200.0 / max(shown_r, shown_c))
+        for r in range(shown_r):
+            for c in range(shown_c):
                 first = r == 0 and c == 0
                 canvas.rect(ox + c * cell, top + r * cell, cell, cell, fill=ACCENT if first else "none", opacity=0.55 if first else None, width=0.6)
-        out_h = o_h * cell
+        if shown_c < o_w:
+            _dots(canvas, ox + shown_c * cell + 6, top + shown_r * cell / 2, True)
+        if shown_r < o_h:
+            _dots(canvas, ox + shown_c * cell / 2, top + shown_r * cell + 6, False)
+        out_h = shown_r * cell + (14 if shown_r < o_h else 0)
     else:
         side = 90.0 if not solution else 120.0
         canvas.rect(ox, top, side, side, width=1)
@@ -217,6 +233,12 @@ def _conv_grid(canvas: _Canvas, data: dict, solution: bool) -> None:
         out_h = side
     shown = _pair_text(data["output"]) if solution else f"{HIDDEN} × {HIDDEN}"
     canvas.text(ox, top + out_h + 18, f"H_out × W_out = {shown}", "out-size")
+
+
+def _dots(canvas: _Canvas, x: float, y: float, horizontal: bool) -> None:
+    """Three dots: the grid goes on (drawn as circles, so every output shows them alike)."""
+    for i in (-1, 0, 1):
+        canvas.circle(x + (4 * i + 4 if horizontal else 0), y + (0 if horizontal else 4 * i + 4), 1.3, "currentColor")
 
 
 # ---------------------------------------------------------------------------
