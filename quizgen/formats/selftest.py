@@ -200,11 +200,18 @@ def _numeric(variant: Variant) -> tuple[list[dict], list[dict]]:
 
 
 def figures_html(variant: Variant, part: str) -> Markup:
-    """The variant's figures for ``part`` as inline SVG with their captions (the SVG's text is escaped when drawn)."""
+    """The variant's figures for ``part`` as inline SVG with their captions (the SVG's text is escaped when drawn).
+
+    Inline, the SVG needs no namespace (HTML puts <svg> in it), and the page names no URL.
+    """
     return Markup("").join(
-        Markup('<figure class="figure">{}<figcaption>{}</figcaption></figure>').format(Markup(figure_svg(figure, part)), figure.caption)
+        Markup('<figure class="figure">{}<figcaption>{}</figcaption></figure>').format(Markup(figure_svg(figure, part).replace(_SVG_NAMESPACE, "", 1)), figure.caption)
         for figure in variant_figures(variant, part)
     )
+
+
+_SVG_NAMESPACE = ' xmlns="http://www.w3.org/2000/svg"'
+
 
 
 def _steps(variant: Variant) -> str:
