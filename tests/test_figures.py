@@ -114,6 +114,7 @@ CHECKS = {
     "cnn.network_table": _check_network,
     "mlp.network_table": _check_network,
     "attention.attention_weights": lambda v, svg: _check_values(svg, v.env["alpha"], 3),
+    "neuron.activation_output": lambda v, svg: _numbers(_texts(svg, "f")[0])[-1] == _fmt(v.env["y_hat"], v.answers[0].spec.decimals) or pytest.fail(_texts(svg, "f")),
     "binary.sigmoid": lambda v, svg: _numbers(_texts(svg, "f")[0])[-1] == _fmt(v.env["s"], 4) or pytest.fail(_texts(svg, "f")),
     "optimisers.momentum_two_steps": lambda v, svg: _check_values(svg, [v.env[n] for n in ("theta_1", "theta_2", "theta_3")], 4),
 }
