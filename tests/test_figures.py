@@ -286,3 +286,20 @@ def test_the_latex_figure_pdf_is_the_drawing_with_its_numbers():
         text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
         squeezed = text.replace(" ", "")
         assert "H_out×W_out=4×5" in squeezed and "H×W=7×9" in squeezed
+
+
+def test_the_same_seed_gives_the_same_bytes_in_every_output_with_figures():
+    from quizgen.formats import figures as drawing
+    from quizgen.formats.moodle import ExportItem, build_categories, render_category_xml
+    from quizgen.formats.selftest import render_selftest
+
+    def outputs():
+        drawing._svg.cache_clear()
+        templates = [_template(i) for i in CHECKS]
+        (category,) = build_categories([ExportItem(templates[0])], 2, 8)
+        render_category_xml(category)
+        variants = [make_variant(t, 8, 0) for t in templates]
+        svgs = [figure_svg(f, part) for v in variants for f in variant_figures(v) for part in ("question", "solution")]
+        return category.xml, render_selftest([[v] for v in variants], 8), svgs
+
+    assert outputs() == outputs()
