@@ -139,8 +139,22 @@ def variant_figures(variant: Any, part: str | None = None) -> list[Figure]:
         return []
     figures = variant.__dict__.get("_figures")
     if figures is None:
-        figures = variant.__dict__["_figures"] = [_resolve(variant, spec) for spec in variant.template.figures]
+        figures = variant.__dict__["_figures"] = _resolve_all(variant)
     return [figure for figure in figures if part is None or figure.shows_in(part)]
+
+
+def _resolve_all(variant: Any) -> list[Figure]:
+    """Every figure; a variant that already breaks a constraint (``solve`` with the user's values, which
+    warns) leaves out a figure that cannot be drawn, with one more warning, instead of failing."""
+    figures = []
+    for spec in variant.template.figures:
+        try:
+            figures.append(_resolve(variant, spec))
+        except VariantError as error:
+            if not variant.warnings:
+                raise
+            variant.warnings.append(f"figure {spec.index + 1} ({spec.kind}) is left out: {str(error).split(': ', 1)[-1]}")
+    return figures
 
 
 def _resolve(variant: Any, spec: FigureSpec) -> Figure:
