@@ -48,7 +48,7 @@ def roster_build(tmp_path_factory, bank):
 @pytest.fixture(scope="module")
 def corpus(roster_build, bank, tmp_path_factory):
     """The simulated class's scans (one PDF), and what they mean."""
-    simulated = simulate(roster_build, bank, seed=11, dpi=200, style=Style(partial=0.15, faint=0.08, over=0.1, crossed=0.05))
+    simulated = simulate(roster_build, bank, seed=12, dpi=200, style=Style(partial=0.15, faint=0.08, over=0.1, crossed=0.05))
     path = tmp_path_factory.mktemp("scans") / "class.pdf"
     write_pdf(simulated, path)
     return path, simulated
