@@ -328,20 +328,8 @@ class _Renderer:
             i = self._environment(items, i, parts)
         elif name in _FUNCTIONS:
             parts.append(_text(name, "func"))
-        elif name in _PREFIX:
-            parts.append(_text(_PREFIX[name], "prefix"))
-        elif name in _RELATIONS:
-            parts.append(_text(_RELATIONS[name], "rel"))
-        elif name in _BINARY:
-            parts.append(_text(_BINARY[name], "bin"))
-        elif name in _OPEN:
-            parts.append(_text(_OPEN[name], "open"))
-        elif name in _CLOSE:
-            parts.append(_text(_CLOSE[name], "close"))
-        elif name in _SPACES:
-            parts.append(_text(_SPACES[name], "space"))
-        elif name in _SYMBOLS:
-            parts.append(_text(_SYMBOLS[name], "operand"))
+        elif (piece := _table_piece(name)) is not None:
+            parts.append(piece)
         elif name == "\\":
             parts.append(_text("; ", "punct"))
         elif name in ("end", "label", "tag"):
@@ -613,3 +601,15 @@ def tex_to_plain(text: str) -> str:
     out.append(text_to_plain(text[position:]))
     paragraphs = re.split(r"\n\s*\n", "".join(out).strip())
     return "\n\n".join(re.sub(r"\s+", " ", paragraph).strip() for paragraph in paragraphs)
+
+
+# A command found in one of these tables is a piece of that kind (first table wins, as the elif chain did).
+_COMMAND_TABLES = ((_PREFIX, "prefix"), (_RELATIONS, "rel"), (_BINARY, "bin"), (_OPEN, "open"), (_CLOSE, "close"), (_SPACES, "space"), (_SYMBOLS, "operand"))
+
+
+def _table_piece(name: str) -> _Part | None:
+    """The piece of a command that one of the tables above spells, or None."""
+    for table, kind in _COMMAND_TABLES:
+        if name in table:
+            return _text(table[name], kind)
+    return None
