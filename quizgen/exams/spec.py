@@ -592,7 +592,7 @@ def manifest_entry(document: dict[str, Any], files: dict[str, str]) -> dict[str,
                 ],
                 "options": [{"label": o["label"], "correct": o["correct"], "mistake": o["mistake"]} for o in q["options"]],
                 **({"matching": q["matching"]["key"]} if q["matching"] else {}),
-                **({"matching_extra": _distractors(q["matching"])} if q["matching"] and _distractors(q["matching"]) else {}),
+                **({"matching_extra": extra} if q["matching"] and (extra := _distractors(q["matching"])) else {}),
             }
             for q in document["questions"]
         ],
