@@ -6,10 +6,10 @@ with ``tests/data/whole_bank_digests.json``. When a change to an output is delib
 run ``python tests/whole_bank_digests.py --update`` and say in the commit what changed
 and why; the test's failure lists exactly which digests moved.
 
-Per template: the JSON records with worked steps (3 variants) and the terminal text
-(1 variant with answers). Per export: Moodle XML, GIFT, QTI 2.1, QTI 3.0, Canvas and
-the self-test page of the whole bank (2 variants each), the midterm's Moodle XML
-(--exam), and every file of a two-version midterm build with answer sheets.
+Per template: the JSON records with worked steps (3 variants), the terminal text
+(1 variant with answers), and its Moodle XML, GIFT, QTI 2.1, QTI 3.0, Canvas and
+self-test page exports (2 variants each). Then the midterm's Moodle XML (--exam) and
+every file of a two-version midterm build with answer sheets.
 """
 
 from __future__ import annotations
@@ -44,19 +44,22 @@ def template_digests(bank) -> dict[str, str]:
 
 
 def export_digests(bank) -> dict[str, str]:
-    """The whole bank's exports and the midterm's, one digest each."""
+    """Each template's export in every format (one digest per template and format, so a change
+    names the template it touched), and the midterm's Moodle XML."""
     from quizgen import api
 
-    everything = sorted(bank.templates)
-    digests = {
-        "moodle": _digest(api.export_moodle(everything, variants=2, seed=SEED, allow_fewer=True, bank=bank).text),
-        "moodle-midterm": _digest(api.export_moodle(exam=MIDTERM, variants=2, allow_fewer=True, bank=bank).text),
-        "gift": _digest(api.export_gift(everything, variants=2, seed=SEED, allow_fewer=True, bank=bank).text),
-        "html": _digest(api.export_html(everything, variants=2, seed=SEED, bank=bank).text),
+    exports = {
+        "moodle": lambda ids: api.export_moodle(ids, variants=2, seed=SEED, allow_fewer=True, bank=bank).text,
+        "gift": lambda ids: api.export_gift(ids, variants=2, seed=SEED, allow_fewer=True, bank=bank).text,
+        "html": lambda ids: api.export_html(ids, variants=2, seed=SEED, bank=bank).text,
     }
     for flavour in ("qti21", "qti30", "canvas"):
-        result = api.export_qti(everything, variants=2, seed=SEED, flavour=flavour, allow_fewer=True, bank=bank)
-        digests[f"qti/{flavour}"] = _digest(result.data)
+        exports[flavour] = lambda ids, flavour=flavour: api.export_qti(
+            ids, variants=2, seed=SEED, flavour=flavour, allow_fewer=True, bank=bank).data
+    digests = {"moodle-midterm": _digest(api.export_moodle(exam=MIDTERM, variants=2, allow_fewer=True, bank=bank).text)}
+    for template_id in sorted(bank.templates):
+        for name, export in exports.items():
+            digests[f"{name}/{template_id}"] = _digest(export([template_id]))
     return digests
 
 
@@ -82,7 +85,11 @@ def main(argv: list[str]) -> int:
     if argv != ["--update"]:
         print("usage: python tests/whole_bank_digests.py --update", file=sys.stderr)
         return 2
+    before = json.loads(DIGESTS.read_text(encoding="utf-8")) if DIGESTS.exists() else {}
     digests = compute()
+    for key in sorted(set(before) | set(digests)):
+        if before.get(key) != digests.get(key):
+            print(f"{'new' if key not in before else 'gone' if key not in digests else 'moved'}: {key}")
     DIGESTS.write_text(json.dumps(digests, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(f"{len(digests)} digests written to {DIGESTS.relative_to(ROOT)}")
     return 0
