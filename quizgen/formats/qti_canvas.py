@@ -21,24 +21,38 @@ exports (text2qti and R/exams write the same). This module writes those shapes:
   feedback for a particular wrong number, so the named mistakes of typed answers are listed in
   the incorrect-answer feedback.
 
-Maths is MathML inside the HTML (browsers draw it natively), made as for QTI 2.x. Every file is
-parsed again and checked (the key inside its range, every blank declared) before the zip is
-returned; QTI 1.2 is not validated against an XSD, since Canvas's importer reads no schema.
+Maths is MathML inside the HTML (browsers draw it natively), made as for QTI 2.x.
+
+A figure is an SVG file of the package, ``media/<item>-figure-<n>-<part>.svg``, listed in
+``imsmanifest.xml`` as a ``webcontent`` resource, and shown by an ``<img>`` whose ``src`` is
+``$IMS-CC-FILEBASE$/media/...``, with the figure's alt text (its numbers) and its caption. That
+is the path Canvas reads: QTIMigrationTool copies every non-XML ``<file>`` of the manifest into
+the QTI 2.1 package and leaves the question's HTML as it is; Canvas's ``Qti.convert_files``
+makes each such file a course file (an attachment whose path is its ``href``), and its
+``Importers::LinkParser`` turns ``$IMS-CC-FILEBASE$/<path>`` into a link to the file at that
+path (``LinkResolver#resolve_relative_file_url``). text2qti writes its images the same way.
+
+Every file is parsed again and checked (the key inside its range, every blank declared, every
+figure's file in the zip and in the manifest) before the zip is returned; QTI 1.2 is not
+validated against an XSD, since Canvas's importer reads no schema.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable
 
 from lxml import etree
 
 from .. import __version__
+from ..engine.figures import variant_figures
 from ..engine.generate import Variant
 from ..errors import RenderError
 from ..parallel import ordered_map, worker_count
+from .figures import figure_size, figure_svg
 from .moodle import Element, ExportItem, elements
 from .qti import (
     PARALLEL_FROM, Html, QtiExport, QtiPool, check_file, fill, item_identifier, mistake_blocks, ncname, package_identifier,
@@ -52,6 +66,8 @@ IMSCC = "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 PLACES = 4  # decimal places Canvas Classic Quizzes keeps of a number
 MAX_ACCEPTED = 41  # texts one blank accepts, at most (a wider tolerance keeps those nearest the key)
+FILEBASE = "$IMS-CC-FILEBASE$"  # the package's root, in a question's HTML (Canvas's WEB_CONTENT_TOKEN)
+MEDIA = "media"  # the figures' folder in the package
 QUESTION_TYPES = ("numerical_question", "fill_in_multiple_blanks_question", "multiple_choice_question", "matching_question")
 
 
@@ -170,6 +186,7 @@ class CanvasItem:
     text_fallback: bool = False  # a single number written as a text blank (it needs more than 4 decimals)
     capped: bool = False  # some blank's tolerance held more texts than it lists
     xml: bytes = b""  # the item as text, while it travels back from a worker process
+    media: list[tuple[str, bytes]] = field(default_factory=list)  # the figures: (path in the package, SVG)
 
 
 class CanvasBuilder:
@@ -182,22 +199,37 @@ class CanvasBuilder:
         # Canvas's own identifiers are word characters and dashes; its QTI 1.2 → 2.1 step rewrites a '.' as '_'
         self.identifier = item_identifier(self.template.id, variant.code or "").replace(".", "_")
         self.feedbacks: list[tuple[str, str]] = []  # itemfeedback ident → HTML
+        self.media: list[tuple[str, bytes]] = []  # the figures' SVG files
 
     def build(self) -> CanvasItem:
         kind = question_kind(self.record)
         item = etree.Element(f"{{{QTI12}}}item", ident=self.identifier, title=f"{self.template.title} ({self.variant.code})")
-        text = self.html.paragraphs(self.record["text"], f"{self.template.source}: text")
+        text = self.html.paragraphs(self.record["text"], f"{self.template.source}: text") + self._figures("question")
         if kind == "choice":
             result = self._choice(item, text)
         elif kind == "matching":
             result = self._matching(item, text)
         else:
             result = self._blanks(item, text)
-        self.feedbacks.insert(0, ("general_fb", _html(solution_blocks(self.html, self.variant, self.record))))
+        self.feedbacks.insert(0, ("general_fb", _html(self._figures("solution") + solution_blocks(self.html, self.variant, self.record))))
         for ident, html in self.feedbacks:
             feedback = _sub(item, "itemfeedback", ident=ident)
             _mattext(_sub(feedback, "flow_mat"), html)
+        result.media = self.media
         return result
+
+    def _figures(self, part: str) -> list[etree._Element]:
+        """The variant's figures for ``part``: each an <img> of an SVG file of the package, at Canvas's ``$IMS-CC-FILEBASE$`` path, with alt text and caption."""
+        blocks = []
+        for figure in variant_figures(self.variant, part):
+            path = f"{MEDIA}/{self.identifier}-figure-{figure.index + 1}-{part}.svg"
+            width, height = figure_size(figure, part)
+            self.media.append((path, figure_svg(figure, part).encode("utf-8")))
+            image = self.html.el("img", src=f"{FILEBASE}/{path}", alt=figure.alt, width=round(width), height=round(height),
+                                 style="max-width: 100%; height: auto;")
+            blocks.append(self.html.line("p", image))
+            blocks.append(self.html.line("p", self.html.line("small", figure.caption)))
+        return blocks
 
     def _metadata(self, item: etree._Element, question_type: str, points: float, answer_ids: list[str]) -> None:
         metadata = etree.Element(f"{{{QTI12}}}itemmetadata")
@@ -441,7 +473,8 @@ def build_meta(identifier: str, title: str, points: float, templates: int) -> et
     return root
 
 
-def build_manifest(identifier: str, assessment: str, meta: str) -> etree._Element:
+def build_manifest(identifier: str, assessment: str, meta: str, media: list[str] | None = None) -> etree._Element:
+    """The package's manifest: the quiz, its settings, and each figure as a ``webcontent`` resource (QTIMigrationTool copies each into the package Canvas reads)."""
     root = etree.Element(f"{{{IMSCC}}}manifest", nsmap={None: IMSCC, "xsi": XSI}, identifier=identifier)
     root.set(f"{{{XSI}}}schemaLocation", f"{IMSCC} http://www.imsglobal.org/xsd/imscp_v1p1.xsd")
     metadata = etree.SubElement(root, f"{{{IMSCC}}}metadata")
@@ -454,7 +487,29 @@ def build_manifest(identifier: str, assessment: str, meta: str) -> etree._Elemen
     etree.SubElement(quiz, f"{{{IMSCC}}}dependency", identifierref=f"{identifier}-meta")
     settings = etree.SubElement(resources, f"{{{IMSCC}}}resource", identifier=f"{identifier}-meta", type="associatedcontent/imscc_xmlv1p1/learning-application-resource", href=meta)
     etree.SubElement(settings, f"{{{IMSCC}}}file", href=meta)
+    for number, path in enumerate(media or [], start=1):
+        resource = etree.SubElement(resources, f"{{{IMSCC}}}resource", identifier=f"{identifier}-media-{number}", type="webcontent", href=path)
+        etree.SubElement(resource, f"{{{IMSCC}}}file", href=path)
     return root
+
+
+_FILE_REFERENCE = re.compile(r'src="' + re.escape(FILEBASE) + r'/([^"]*)"')
+
+
+def check_media(assessment: bytes, manifest: bytes, names: set[str]) -> None:
+    """Every ``$IMS-CC-FILEBASE$`` path of a question's HTML is a file of the zip and of the manifest, and every figure file is used."""
+    listed = {element.get("href") for element in etree.fromstring(manifest).iter(f"{{{IMSCC}}}file")}
+    used: set[str] = set()
+    for text in etree.fromstring(assessment).iter(f"{{{QTI12}}}mattext"):
+        for path in _FILE_REFERENCE.findall(text.text or ""):
+            if path not in names:
+                raise RenderError(f"a question shows {FILEBASE}/{path}, which is not in the package")
+            if path not in listed:
+                raise RenderError(f"a question shows {FILEBASE}/{path}, which imsmanifest.xml does not list")
+            used.add(path)
+    media = {name for name in names if name.startswith(f"{MEDIA}/")}
+    if media - used:
+        raise RenderError(f"{min(media - used)}: in the package, but no question shows it")
 
 
 def _bytes(root: etree._Element) -> bytes:
@@ -500,11 +555,13 @@ def export_canvas(items: list[ExportItem], count: int, seed: int, allow_fewer: b
     folder = identifier
     assessment = _bytes(build_assessment(identifier, quiz_title, groups))
     meta = _bytes(build_meta(identifier, quiz_title, sum(p.points for p in pools), len(pools)))
-    manifest = _bytes(build_manifest(f"M-{identifier}", f"{folder}/{folder}.xml", f"{folder}/assessment_meta.xml"))
-    files = [("imsmanifest.xml", manifest), (f"{folder}/{folder}.xml", assessment), (f"{folder}/assessment_meta.xml", meta)]
+    every = [item for _, made in groups for item in made]
+    media = [entry for item in every for entry in item.media]
+    manifest = _bytes(build_manifest(f"M-{identifier}", f"{folder}/{folder}.xml", f"{folder}/assessment_meta.xml", [path for path, _ in media]))
+    files = [("imsmanifest.xml", manifest), (f"{folder}/{folder}.xml", assessment), (f"{folder}/assessment_meta.xml", meta), *media]
     for name, data in files:
         check_file(name, data, None)
-    every = [item for _, made in groups for item in made]
+    check_media(assessment, manifest, {name for name, _ in files})
     notes = ["Canvas: a named mistake of a typed number is not recognised (Canvas has no feedback for one wrong number): they are listed in the incorrect-answer feedback"]
     fallback = sum(1 for item in every if item.text_fallback)
     blanks = sum(1 for item in every if item.question_type == "fill_in_multiple_blanks_question" and not item.text_fallback)
