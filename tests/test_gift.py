@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from quizgen.cli import cli
 from quizgen.engine.bank import load_bank
-from quizgen.formats.gift import export_gift, gift_escape
+from quizgen.formats.gift import export_gift, gift_escape, self_contained
 from quizgen.formats.moodle import ExportItem
 
 _ESCAPED = ["\\:", "\\#", "\\=", "\\{", "\\}", "\\~", "\\n"]
@@ -169,8 +169,9 @@ def test_moodles_reader_gets_back_every_question(exported):
             continue
         flat = lambda html: " ".join(line.strip() for line in html.split("\n") if line.strip())  # noqa: E731
         assert read["idnumber"] == question.idnumber
-        assert read["text"] == flat(question.text)
-        assert read["generalfeedback"] == flat(question.general_feedback)
+        written = self_contained(question)  # a figure's <img> shows a data URI instead of the XML's @@PLUGINFILE@@ file
+        assert read["text"] == flat(written.text)
+        assert read["generalfeedback"] == flat(written.general_feedback)
         if kind == "numerical":
             assert [(a["value"], a["fraction"], a["feedback"]) for a in read["answers"]] == [(a.value, a.fraction / 100, flat(a.feedback)) for a in question.answers]
             assert [a["tolerance"] for a in read["answers"] if a["value"] != "*"] == [a.tolerance for a in question.answers if a.value != "*"]
@@ -216,3 +217,37 @@ def test_exam_points_are_said_in_a_comment_that_moodles_reader_skips(shipped):
                 f"questions worth 1; set the quiz slot's maximum mark to {shown}.") in exam.text
     assert "10 points" not in exam.text  # the cloze template's category is left out whole
     assert [line for line in exam.text.splitlines() if line not in plain.text.splitlines()] == [line for line in exam.text.splitlines() if "The exam gives" in line]
+
+
+def test_a_figure_is_written_into_its_question_as_a_data_uri(shipped):
+    """GIFT has no files: each figure's SVG is the <img>'s data URI, with its alt text, in the text and in the general feedback.
+
+    Moodle 5.1 keeps it: its own GIFT import stores the data URI unchanged, and the question
+    engine shows it (question text is shown with noclean; only $CFG->forceclean drops it, and
+    the caption stays). Checked with qformat_gift and question_usage::render_question; see docs/lms.md.
+    """
+    import base64
+    import html
+
+    from quizgen.engine.figures import variant_figures
+    from quizgen.formats.figures import figure_svg
+
+    export = export_gift([ExportItem(shipped.get("binary.sigmoid")), ExportItem(shipped.get("cnn.conv_params"))], 2, 4)
+    assert "@@PLUGINFILE@@" not in export.text
+    assert export.figures == 4 and "// 4 figures written into their questions as SVG data URIs" in export.text
+    questions = [q for q in read_gift(export.text) if q["qtype"] != "category"]
+    built = {q.idnumber: q for c in export.categories for q in c.questions}
+    pattern = re.compile(r'<img src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)" alt="([^"]*)"')
+    seen = 0
+    for read in questions:
+        variant = built[read["idnumber"]].variant
+        for text, part in ((read["text"], "question"), (read["generalfeedback"], "solution")):
+            figures = variant_figures(variant, part)
+            images = pattern.findall(text)
+            assert len(images) == len(figures)
+            for (data, alt), figure in zip(images, figures):
+                assert base64.b64decode(data).decode() == figure_svg(figure, part)
+                assert html.unescape(alt) == figure.alt and figure.caption in html.unescape(text)
+                seen += 1
+    assert seen == 4
+    assert export_gift([ExportItem(shipped.get("binary.sigmoid"))], 2, 4).text == export_gift([ExportItem(shipped.get("binary.sigmoid"))], 2, 4).text

@@ -11,11 +11,20 @@ sets it. So with an exam each category only says, in a comment, the points its q
 worth and that the quiz slot's maximum mark must give them.
 
 The questions are the very ones quizgen/moodle.py builds, so both files agree.
+
+GIFT cannot carry files, so a figure (in the Moodle XML a file of the question, shown at
+``@@PLUGINFILE@@``) is written into its ``<img>`` as a data URI,
+``src="data:image/svg+xml;base64,..."``: the same SVG, with its alt text and caption. Moodle keeps
+it: the GIFT reader only unescapes the text, ``question_type::save_question`` stores an imported
+question's text as it is (``import_or_save_files`` with no files), and a question's text is
+shown with ``noclean`` (``question_definition::format_text``), so HTMLPurifier, whose
+``URI.AllowedSchemes`` has no ``data``, does not see it. Only a site with ``$CFG->forceclean``
+on cleans question text; there the image is dropped and the caption below it remains.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Callable
 
@@ -25,6 +34,7 @@ from .. import __version__
 from .moodle import DEFAULT_PENALTY, ExportItem, MoodleCategory, MoodleQuestion, _environment, build_categories
 
 GIFT_TYPES = ("numerical", "multichoice", "matching")
+FIGURE_TYPE = "image/svg+xml"  # the figures' files (quizgen.formats.figures draws SVG)
 _SPECIAL = "~=#{}:"
 
 
@@ -61,6 +71,25 @@ class GiftExport:
     skipped: int  # cloze questions GIFT cannot express
     categories: list[MoodleCategory]
     seed: int  # the seed the variants were drawn with
+    figures: int = 0  # figure drawings written into the questions as data URIs
+
+
+def embedded(html: str, files: list[tuple[str, str]]) -> str:
+    """HTML whose ``@@PLUGINFILE@@/name`` images are these files (name, base64) as data URIs: GIFT has no files."""
+    for name, data in files:
+        reference = f'src="@@PLUGINFILE@@/{name}"'
+        if reference not in html:
+            raise ValueError(f"{name} is a file of the question, but its text does not show it")
+        html = html.replace(reference, f'src="data:{FIGURE_TYPE};base64,{data}"')
+    return html
+
+
+def self_contained(question: MoodleQuestion) -> MoodleQuestion:
+    """The question with its figures inside its text and general feedback (the Moodle XML question is left as it is)."""
+    if not (question.text_files or question.feedback_files):
+        return question
+    return replace(question, text=embedded(question.text, question.text_files), text_files=[],
+                   general_feedback=embedded(question.general_feedback, question.feedback_files), feedback_files=[])
 
 
 @lru_cache(maxsize=None)
@@ -76,11 +105,13 @@ def render_gift(categories: list[MoodleCategory], seed: int) -> GiftExport:
     kept = [[q for q in c.questions if q.qtype in GIFT_TYPES] for c in categories]
     written = sum(len(questions) for questions in kept)
     skipped = sum(len(c.questions) for c in categories) - written
+    figures = sum(len(q.text_files) + len(q.feedback_files) for questions in kept for q in questions)
+    kept = [[self_contained(q) for q in questions] for questions in kept]
     text = env.get_template("quiz.gift.j2").render(
         sections=[(c, questions) for c, questions in zip(categories, kept) if questions],
-        skipped=skipped, version=__version__, seed=seed,
+        skipped=skipped, figures=figures, version=__version__, seed=seed,
     )
-    return GiftExport(text, written, skipped, categories, seed)
+    return GiftExport(text, written, skipped, categories, seed, figures)
 
 
 def export_gift(items: list[ExportItem], count: int, seed: int, penalty: float = DEFAULT_PENALTY, allow_fewer: bool = False, progress: Callable[[], None] | None = None) -> GiftExport:
