@@ -22,6 +22,7 @@ import sympy
 from ..errors import ExpressionError, QuizgenError, VariantError
 from .closeness import Shown, first_close_entry, shown, tolerances
 from .draws import Distribution
+from .expressions import from_fast, to_fast
 from .template import TABLE_KINDS, AnswerSpec, Constraint, FixedText, Template, Tolerance
 from .tex import TexPrinter, default_symbol, has_conditional, value_tex
 from .values import (
@@ -280,21 +281,45 @@ def _finite(value: Value) -> bool:
     return not isinstance(value, _INFINITE)
 
 
+FAST = True  # evaluate over int and Fraction where possible (tests switch it off to compare with sympy)
+
+
+def _evaluate(expression, env: dict[str, Value], fast_env: dict[str, Any] | None) -> tuple[Value, Any]:
+    """(value, its fast form): by the fast closure when it gives a result, else by sympy.
+
+    Any failure of the fast closure (a value it does not handle, or an error) is left to the
+    sympy path, which computes the value or raises its own error: errors read as before.
+    """
+    closure = expression.fast if FAST and fast_env is not None else None
+    if closure is not None:
+        try:
+            result = closure(fast_env)
+            return from_fast(result), result
+        except Exception:  # noqa: BLE001, S110 - whatever it was, the sympy path below decides
+            pass
+    value = expression.evaluate(env)
+    return value, to_fast(value)
+
+
 class _Rejected(Exception):
     def __init__(self, reason: str):
         self.reason = reason
 
 
 def _evaluate_variables(
-    template: Template, rng: np.random.Generator | None, given: dict[str, Value] | None, constraints: list[Constraint], strict: bool, seen: set[str] | None = None
+    template: Template, rng: np.random.Generator | None, given: dict[str, Value] | None, constraints: list[Constraint], strict: bool, seen: set[str] | None = None,
+    fast_env: dict[str, Any] | None = None,
 ) -> dict[str, Value]:
     """Draw and compute every variable in order, checking each constraint as soon as its names exist.
 
     With ``seen``, a draw whose note is already taken raises _Duplicate as soon as the
     note's variables are known, before the rest is computed: most rejected draws of a
-    small template are duplicates, and they then cost only their draws.
+    small template are duplicates, and they then cost only their draws. ``fast_env``, when
+    given, receives every value in its fast form (see _evaluate) for the mistakes.
     """
     env: dict[str, Value] = {}
+    if fast_env is None:
+        fast_env = {}
     note_ready = template.note_position if seen is not None else -1
     pending = sorted(constraints, key=lambda c: c.after)
     position = 0
@@ -303,14 +328,16 @@ def _evaluate_variables(
         try:
             if variable.is_draw:
                 if given is not None:
-                    env[variable.name] = given[variable.name]
+                    env[variable.name] = value = given[variable.name]
                 else:
                     distribution = variable.fixed or variable.expression.evaluate(env)
                     if not isinstance(distribution, Distribution):
                         raise VariantError(f"{where}.draw: does not describe a draw")
-                    env[variable.name] = distribution.sample(rng)
+                    env[variable.name] = value = distribution.sample(rng)
+                fast_env[variable.name] = to_fast(value)
             else:
-                env[variable.name] = value = variable.expression.evaluate(env)
+                value, fast = _evaluate(variable.expression, env, fast_env)
+                env[variable.name], fast_env[variable.name] = value, fast
                 if not _finite(value):
                     raise ArithmeticError(f"{variable.name} is not a finite real number (a division by zero?)")
                 check_size(value)
@@ -324,7 +351,7 @@ def _evaluate_variables(
             constraint = pending[position]
             position += 1
             try:
-                holds = bool(constraint.expression.evaluate(env))
+                holds = bool(_evaluate(constraint.expression, env, fast_env)[0])
             except (ZeroDivisionError, ArithmeticError):
                 holds = False
             except (ValueError, TypeError, IndexError) as error:
@@ -378,7 +405,9 @@ def _make_answers(template: Template, env: dict[str, Value]) -> list[Answer]:
     return answers
 
 
-def _make_mistakes(template: Template, env: dict[str, Value], answers: list[Answer], context: dict[str, str]) -> tuple[list[MistakeValue], list[tuple[str, str]]]:
+def _make_mistakes(
+    template: Template, env: dict[str, Value], answers: list[Answer], context: dict[str, str], fast_env: dict[str, Any] | None = None
+) -> tuple[list[MistakeValue], list[tuple[str, str]]]:
     by_name = {a.spec.name: a for a in answers}
     kept: list[MistakeValue] = []
     dropped: list[tuple[str, str]] = []
@@ -386,7 +415,7 @@ def _make_mistakes(template: Template, env: dict[str, Value], answers: list[Answ
     for mistake in template.mistakes:
         answer = by_name[mistake.answer]
         try:
-            value = mistake.expression.evaluate(env)
+            value = _evaluate(mistake.expression, env, fast_env)[0]
         except (ZeroDivisionError, ValueError, TypeError, IndexError, ArithmeticError, ExpressionError) as error:
             dropped.append((mistake.name, f"cannot be computed ({error or type(error).__name__})"))
             continue
@@ -469,13 +498,16 @@ class _Duplicate(Exception):
     """The drawn variant has a note already used: skip it before computing anything else."""
 
 
-def _assemble(template: Template, seed: int, index: int, env: dict[str, Value], rng: np.random.Generator, warnings: list[str], seen: set[str] | None = None, nice: bool = False) -> Variant:
+def _assemble(
+    template: Template, seed: int, index: int, env: dict[str, Value], rng: np.random.Generator, warnings: list[str], seen: set[str] | None = None, nice: bool = False,
+    fast_env: dict[str, Any] | None = None,
+) -> Variant:
     context = _context(template, env)
     note = _note(template, context)
     if seen is not None and note in seen:
         raise _Duplicate
     answers = _make_answers(template, env)
-    mistakes, dropped = _make_mistakes(template, env, answers, context)
+    mistakes, dropped = _make_mistakes(template, env, answers, context, fast_env)
     options = _make_options(template, answers, mistakes, rng)
     text = render_field(template, template.text, context, "text")
     solution = render_field(template, template.solution, context, "solution") if template.solution else None
@@ -504,8 +536,9 @@ def make_variant(template: Template, seed: int, index: int, nice: bool = False, 
         if stats is not None:
             stats.attempts += 1
         try:
-            env = _evaluate_variables(template, rng, None, constraints, strict=True, seen=seen)
-            return _assemble(template, seed, index, env, rng, [], seen, nice)
+            fast_env: dict[str, Any] = {}
+            env = _evaluate_variables(template, rng, None, constraints, strict=True, seen=seen, fast_env=fast_env)
+            return _assemble(template, seed, index, env, rng, [], seen, nice, fast_env)
         except _Rejected as rejection:
             reasons[rejection.reason] += 1
             if stats is not None:

@@ -1,0 +1,137 @@
+"""A variant's random generator: numpy's PCG64 stream, drawn in plain Python for the common draws.
+
+Each variant draws from ``numpy.random.default_rng(SeedSequence([seed, crc32(id), index]))``.
+Making that Generator costs more than the rest of a small variant (about 50 µs), and each
+``rng.integers(0, n)`` another 5 µs, most of it call overhead. ``VariantRandom`` follows
+the very same stream without numpy: SeedSequence's hash of the entropy, PCG64's 128-bit
+step and XSL-RR output, its buffered 32-bit halves, and Lemire's bounded integers, as
+numpy's C code does them (numpy/random/bit_generator.pyx, src/pcg64, src/distributions).
+Any other method (``choice``, ``permutation``...) makes the real Generator, with the state
+reached so far, and goes on in numpy. So every draw is the same number as before, bit for
+bit; tests/test_fast_eval.py checks that against numpy over many seeds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_M32 = 0xFFFFFFFF
+_M64 = (1 << 64) - 1
+_M128 = (1 << 128) - 1
+# SeedSequence's constants (pool of 4 words of 32 bits)
+_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
+_MIX_L, _MIX_R = 0xCA01F9DD, 0x4973F715
+_PCG_MULT = (2549297995355413924 << 64) | 4865540595714422341
+_MAX_BOUND = 1 << 31  # larger ranges take numpy's other paths: left to numpy
+
+
+def _words(number: int) -> list[int]:
+    """An entropy integer as SeedSequence reads it: 32-bit words, least significant first, [0] for 0."""
+    if number == 0:
+        return [0]
+    words = []
+    while number:
+        words.append(number & _M32)
+        number >>= 32
+    return words
+
+
+def _hash_constants(start: int, multiplier: int, count: int) -> list[int]:
+    """SeedSequence's running hash constant does not depend on the data: its values, once."""
+    constants = []
+    for _ in range(count):
+        constants.append(start)
+        start = (start * multiplier) & _M32
+    return constants
+
+
+_MIX_PAIRS = [(s, d) for s in range(4) for d in range(4) if s != d]
+_HASH_A = _hash_constants(_INIT_A, _MULT_A, 4 + 12 + 4 * 64)  # the pool, its mixing, up to 64 extra words
+_HASH_B = _hash_constants(_INIT_B, _MULT_B, 8)
+
+
+def pcg64_start(entropy: list[int]) -> tuple[int, int]:
+    """(state, increment) of ``PCG64(SeedSequence(entropy))`` for non-negative integers."""
+    words = [w for number in entropy for w in _words(number)]
+    if len(words) > 64:
+        raise ValueError("entropy of more than 64 words")
+    words += [0] * (4 - len(words))
+    step = iter(_HASH_A)
+    pool = []
+    for word in words[:4]:  # SeedSequence.mix_entropy: hash each word into the pool...
+        h = next(step)
+        value = ((word ^ h) * ((h * _MULT_A) & _M32)) & _M32
+        pool.append(value ^ (value >> 16))
+    # ...then mix every pool word into every other, and any further entropy word into each
+    sources = [(pool, s, d) for s, d in _MIX_PAIRS] + [(words, s, d) for s in range(4, len(words)) for d in range(4)]
+    for source, s, target in sources:
+        h = next(step)
+        value = ((source[s] ^ h) * ((h * _MULT_A) & _M32)) & _M32
+        value ^= value >> 16
+        mixed = (_MIX_L * pool[target] - _MIX_R * value) & _M32
+        pool[target] = mixed ^ (mixed >> 16)
+    state_words = []
+    for i, h in enumerate(_HASH_B):  # SeedSequence.generate_state(4, uint64)
+        value = ((pool[i & 3] ^ h) * ((h * _MULT_B) & _M32)) & _M32
+        state_words.append(value ^ (value >> 16))
+    seed = [state_words[2 * i] | (state_words[2 * i + 1] << 32) for i in range(4)]
+    initial, sequence = (seed[0] << 64) | seed[1], (seed[2] << 64) | seed[3]
+    increment = ((sequence << 1) | 1) & _M128  # pcg_setseq_128_srandom_r
+    state = (increment + initial) & _M128
+    return (state * _PCG_MULT + increment) & _M128, increment
+
+
+class VariantRandom:
+    """The variant's generator: ``below(n)`` in Python, anything else through the numpy Generator it stands for."""
+
+    __slots__ = ("_entropy", "_half", "_increment", "_numpy", "_state")
+
+    def __init__(self, entropy: list[int]):
+        self._entropy = entropy
+        self._state, self._increment = pcg64_start(entropy)
+        self._half: int | None = None  # the upper 32 bits PCG64 keeps for its next 32-bit draw
+        self._numpy: np.random.Generator | None = None
+
+    def _next32(self) -> int:
+        if self._half is not None:
+            half, self._half = self._half, None
+            return half
+        state = self._state = (self._state * _PCG_MULT + self._increment) & _M128
+        rotation = state >> 122
+        x = ((state >> 64) ^ state) & _M64
+        output = ((x >> rotation) | (x << (64 - rotation))) & _M64
+        self._half = output >> 32
+        return output & _M32
+
+    def below(self, n: int) -> int:
+        """``int(rng.integers(0, n))``: Lemire's bounded draw from the 32-bit stream."""
+        if self._numpy is not None or not 1 <= n <= _MAX_BOUND:
+            return int(self.numpy().integers(0, n))
+        if n == 1:
+            return 0
+        product = self._next32() * n
+        if (product & _M32) < n:
+            threshold = (_M32 - n + 1) % n
+            while (product & _M32) < threshold:
+                product = self._next32() * n
+        return product >> 32
+
+    def below_many(self, n: int, count: int) -> list[int]:
+        """``rng.integers(0, n, size=count).tolist()``: the same draws, one after another."""
+        return [self.below(n) for _ in range(count)]
+
+    def numpy(self) -> np.random.Generator:
+        """The numpy Generator at the state reached so far; from then on every draw goes through it."""
+        if self._numpy is None:
+            generator = np.random.default_rng(np.random.SeedSequence(self._entropy))
+            generator.bit_generator.state = {
+                "bit_generator": "PCG64",
+                "state": {"state": self._state, "inc": self._increment},
+                "has_uint32": int(self._half is not None),
+                "uinteger": self._half or 0,
+            }
+            self._numpy = generator
+        return self._numpy
+
+    def __getattr__(self, name: str):
+        return getattr(self.numpy(), name)
