@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from lxml import etree
 
@@ -116,8 +117,18 @@ CHECKS = {
     "attention.attention_weights": lambda v, svg: _check_values(svg, v.env["alpha"], 3),
     "neuron.activation_output": lambda v, svg: _numbers(_texts(svg, "f")[0])[-1] == _fmt(v.env["y_hat"], v.answers[0].spec.decimals) or pytest.fail(_texts(svg, "f")),
     "binary.sigmoid": lambda v, svg: _numbers(_texts(svg, "f")[0])[-1] == _fmt(v.env["s"], 4) or pytest.fail(_texts(svg, "f")),
-    "optimisers.momentum_two_steps": lambda v, svg: _check_values(svg, [v.env[n] for n in ("theta_1", "theta_2", "theta_3")], 4),
+    "optimisers.momentum_two_steps": lambda v, svg: _check_legend(svg, ["θ₁", "θ₂", "θ₃"], [_fmt(v.env[n], 4) for n in ("theta_1", "theta_2", "theta_3")]),
+    "optimisers.adam_step": lambda v, svg: _check_legend(svg, ["θ₁", "θ₂", "θ₃"], [_pair(v.env[n]) for n in ("theta_1", "theta_2", "theta_3")]),
+    "regression.mse_gradient_step": lambda v, svg: _check_legend(svg, ["w", "w(t+1)"], [_pair(v.env[n]) for n in ("w", "w_new")]),
 }
+
+
+def _pair(vector):
+    return f"({_fmt(vector[0], 4)}, {_fmt(vector[1], 4)})"
+
+
+def _check_legend(svg, names, shown):
+    assert _texts(svg, "value") == [f"{name} = {value}" for name, value in zip(names, shown)]
 
 
 def _softmax_check(variant, figure, svg):
@@ -303,3 +314,213 @@ def test_the_same_seed_gives_the_same_bytes_in_every_output_with_figures():
         return category.xml, render_selftest([[v] for v in variants], 8), svgs
 
     assert outputs() == outputs()
+
+
+# ---------------------------------------------------------------------------
+# trajectory on a loss: the curve and the contour lines are the loss, read back through the axes' ticks
+
+
+def _axis(svg: str, role: str, attribute: str):
+    """The map from a pixel coordinate to a value, from the first and last tick of an axis."""
+    root = etree.fromstring(svg.encode())
+    ticks = [(float(e.get(attribute)) - (3 if attribute == "y" else 0), float(e.text)) for e in root.iter(f"{SVG}text") if e.get("class") == role]
+    assert len(ticks) >= 2, role
+    (p0, v0), (p1, v1) = ticks[0], ticks[-1]
+    return lambda pixel: v0 + (pixel - p0) * (v1 - v0) / (p1 - p0), abs(p1 - p0) / abs(v1 - v0)
+
+
+def _polylines(svg: str, role: str) -> list[list[tuple[float, float]]]:
+    root = etree.fromstring(svg.encode())
+    lines = []
+    for element in root.iter(f"{SVG}polyline"):
+        if element.get("class") == role:
+            numbers = [float(v) for v in re.split(r"[ ,]+", element.get("points").strip())]
+            lines.append(list(zip(numbers[0::2], numbers[1::2])))
+    return lines
+
+
+def _points(svg: str) -> list[tuple[float, float]]:
+    root = etree.fromstring(svg.encode())
+    return [(float(e.get("cx")), float(e.get("cy"))) for e in root.iter(f"{SVG}circle") if e.get("class") == "point"]
+
+
+def _as_floats(value):
+    return np.array([float(v) for v in value], dtype=float)
+
+
+def _momentum_loss(env):
+    """The quadratic L = a θ²/2 + b θ whose slope is g_1 at θ_1 and g_2 at θ_2, solved with numpy."""
+    t1, t2, g1, g2 = (float(env[n]) for n in ("theta_1", "theta_2", "g_1", "g_2"))
+    a, b = np.linalg.solve([[t1, 1.0], [t2, 1.0]], [g1, g2])
+    return (lambda t: 0.5 * a * t * t + b * t), [float(env[n]) for n in ("theta_1", "theta_2", "theta_3")]
+
+
+def _adam_path(env):
+    """θ_1, θ_2, θ_3 replayed with torch.optim.Adam: from θ_1 (the start that Adam's first step, with g_1,
+    takes to the question's θ_2), then g_2; and the per-parameter quadratic with gradient g_1 at θ_1, g_2 at θ_2."""
+    import torch
+
+    g1, g2, t2 = _as_floats(env["g_1"]), _as_floats(env["g_2"]), _as_floats(env["theta_2"])
+    eta = float(env["eta"])
+    start = t2 + eta * np.sign(g1)  # Adam's first step moves each parameter by eta against the gradient's sign
+    theta = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    optimiser = torch.optim.Adam([theta], lr=eta, betas=(0.9, 0.999), eps=1e-8)
+    path = [start.copy()]
+    for g in (g1, g2):
+        theta.grad = torch.tensor(g, dtype=torch.float64)
+        optimiser.step()
+        path.append(theta.detach().numpy().copy())
+    assert np.allclose(path[1], t2, atol=1e-7) and np.allclose(path[2], _as_floats(env["theta_3"]), atol=1e-7)
+    curvature = np.array([np.linalg.solve([[path[0][i], 1.0], [path[1][i], 1.0]], [g1[i], g2[i]]) for i in range(2)])
+
+    def loss(x, y):
+        return sum(0.5 * curvature[i, 0] * c * c + curvature[i, 1] * c for i, c in enumerate((x, y)))
+
+    return loss, path
+
+
+def _mse_loss(env):
+    X, y = np.array(env["X"], dtype=float), _as_floats(env["y"])
+    return (lambda a, b: float(np.mean(0.5 * (X @ np.array([a, b]) - y) ** 2))), [_as_floats(env["w"]), _as_floats(env["w_new"])]
+
+
+def _check_curve(svg, loss, path):
+    x_of, _ = _axis(svg, "x-tick", "x")
+    y_of, y_scale = _axis(svg, "y-tick", "y")
+    (curve,) = _polylines(svg, "loss")
+    assert len(curve) > 100
+    for px, py in curve:  # every vertex of the curve is (θ, L(θ)), to a fifth of a pixel
+        assert abs(y_of(py) - loss(x_of(px))) * y_scale < 0.2
+    points = _points(svg)
+    assert len(points) == len(path)
+    for (px, py), theta in zip(points, path):
+        assert abs(x_of(px) - theta) < 1e-3 * abs(x_of(100) - x_of(0)) and abs(y_of(py) - loss(theta)) * y_scale < 0.2
+
+
+def _check_contours(svg, loss, path):
+    x_of, scale = _axis(svg, "x-tick", "x")
+    y_of, y_scale = _axis(svg, "y-tick", "y")
+    assert abs(scale - y_scale) < 1e-3 * scale  # one scale on both axes
+    lines = _polylines(svg, "contour")
+    assert lines
+    step = 1e-6 / scale
+    for line in lines:  # each contour line is a level set of the loss, to a fifth of a pixel
+        values = [loss(x_of(px), y_of(py)) for px, py in line]
+        level = float(np.median(values))
+        for (px, py), value in zip(line, values):
+            x, y = x_of(px), y_of(py)
+            slope = np.hypot(loss(x + step, y) - loss(x - step, y), loss(x, y + step) - loss(x, y - step)) / (2 * step)
+            assert abs(value - level) <= slope * 0.2 / scale + 1e-12 * max(1.0, abs(level)), (value, level)
+    points = _points(svg)
+    assert len(points) == len(path)
+    for (px, py), theta in zip(points, path):
+        assert abs(x_of(px) - theta[0]) * scale < 0.05 and abs(y_of(py) - theta[1]) * scale < 0.05
+
+
+LOSSES = {
+    "optimisers.momentum_two_steps": (_momentum_loss, _check_curve),
+    "optimisers.adam_step": (_adam_path, _check_contours),
+    "regression.mse_gradient_step": (_mse_loss, _check_contours),
+}
+
+
+@pytest.mark.parametrize("template_id", LOSSES)
+def test_a_trajectory_is_drawn_on_its_loss_over_many_seeds(template_id):
+    """The curve's vertices, the contour lines and the path's points lie on the loss, evaluated
+    independently (numpy; the Adam path replayed with torch) for variants of many seeds."""
+    template = _template(template_id)
+    independent, check = LOSSES[template_id]
+    for seed in range(25):
+        variant = make_variant(template, seed, seed % 3)
+        (figure,) = variant_figures(variant)
+        loss, path = independent(variant.env)
+        check(figure_svg(figure, "solution"), loss, path)
+
+
+def test_the_question_draws_the_loss_and_the_given_point_only():
+    variant = make_variant(_template("regression.mse_gradient_step"), 4, 0)
+    (figure,) = variant_figures(variant, "question")
+    question, solution = figure_svg(figure, "question"), figure_svg(figure, "solution")
+    assert _texts(question, "value") == [f"w = {_pair(variant.env['w'])}"]
+    assert len(_points(question)) == 1 and len(_points(solution)) == 2
+    shown = [e.text for e in etree.fromstring(question.encode()).iter(f"{SVG}text")]
+    assert _pair(variant.env["w_new"]) not in question and not any("w(t+1)" in text for text in shown)
+    # one dashed contour through each point drawn: the question has none through w(t+1)
+    assert question.count('stroke-dasharray="4 3" class="contour"') < solution.count('stroke-dasharray="4 3" class="contour"')
+
+
+def _trajectory(**inputs):
+    return {"kind": "trajectory", "inputs": inputs, "caption": "c", "alt": "a"}
+
+
+@pytest.mark.parametrize("entry, field, message", [
+    (_trajectory(path="[N, O]", b="1"), "figures[0].inputs.b", "needs its curvature 'A'"),
+    (_trajectory(path="[N, O]", c="1"), "figures[0].inputs.c", "needs its curvature 'A'"),
+    (_trajectory(path="[N, O]", A="[[1, 2], [3, 4]]"), "figures[0].inputs.A", "symmetric"),
+    (_trajectory(path="[N, O]", A="[1, 2]"), "figures[0].inputs.A", "2 x 2 matrix"),
+    (_trajectory(path="[N, O]", A="1", b="[1, 2, 3]"), "figures[0].inputs.b", "vector of 2"),
+    (_trajectory(path="[N, O]", A="1", c="'flat'"), "figures[0].inputs.c", "must be a number"),
+    (_trajectory(path="[N, O]", A="10**7"), "figures[0].inputs.A", "from -1e+06 to 1e+06"),
+    (_trajectory(path="[1, 2]", A="[[1, 0], [0, 1]]"), "figures[0].inputs.A", "for a path of 1 dimension"),
+    (_trajectory(path="[[0, 0], [1, 1]]", A="1"), "figures[0].inputs.A", "for a path of 2 dimensions"),
+    (_trajectory(path="[3]"), "figures[0].inputs.path", "vector of 2 to 20"),
+    (_trajectory(path="[N, O]", given="0"), "figures[0].inputs.given", "from 1 to 20"),
+    (_trajectory(path="[1, 2]", given="3"), "figures[0].inputs.given", "at most the path's 2 points"),
+    (_trajectory(path="[N, O]", decimals="9"), "figures[0].inputs.decimals", "from 0 to 6"),
+    (_trajectory(path="[1, 2]", labels="['a']"), "figures[0].inputs.labels", "list of 2 labels"),
+    (_trajectory(path="[[0, 0], [1, 1]]", axes="['x']"), "figures[0].inputs.axes", "list of 2 labels"),
+    (_trajectory(path="[N, O]", loss="'mse'"), "figures[0].inputs.loss", "unknown field"),
+    (_trajectory(path="[N, O]", A="__import__('os')"), "figures[0].inputs.A", ""),
+])
+def test_a_bad_trajectory_input_is_a_load_error_naming_the_field(entry, field, message):
+    with pytest.raises(BankError) as error:
+        build_template(_base(figures=[entry]), "bad.yaml", None, None)
+    text = str(error.value)
+    assert "bad.yaml" in text and field in text and message in text, text
+
+
+def test_a_trajectory_input_wrong_for_a_variant_names_the_figure_and_field():
+    from quizgen.errors import VariantError
+
+    template = build_template(_base(figures=[_trajectory(path="[N, O]", A="[[N, 0], [0, N]]")]), "t.yaml", None, None)
+    with pytest.raises(VariantError, match=r"t.yaml: figures\[0\].inputs.A: 'A' must be a number for a path of 1 dimension"):
+        variant_figures(make_variant(template, 1, 0))
+
+
+@pytest.mark.parametrize("inputs", [
+    {"path": "[1, 1]", "A": "0"},  # a flat loss and a path that does not move
+    {"path": "[0.001, 0.0011, 0.0012]", "A": "-50", "b": "3"},  # a hill, and steps a ten-thousandth apart
+    {"path": "[[0, 0], [0, 0]]", "A": "[[0, 0], [0, 0]]"},
+    {"path": "[[1, 2], [1.5, 1], [-3, 4]]", "A": "[[1, 3], [3, -2]]", "b": "[1, -1]", "c": "1000000"},  # a saddle
+    {"path": "[[0, 1000000], [-1000000, 0]]", "A": "[[1000000, 0], [0, 0.000001]]"},
+    {"path": "[[0.5, 0.5], [0.4, 0.45]]", "A": "[[2, 0], [0, 2]]", "given": "2"},
+])
+def test_any_loss_draws_a_bounded_finite_deterministic_svg(inputs):
+    template = build_template(_base(figures=[_trajectory(**inputs)]), "t.yaml", None, None)
+    (figure,) = variant_figures(make_variant(template, 1, 0))
+    from quizgen.formats import figures as drawing
+    from quizgen.formats.figures import figure_size
+
+    for part in ("question", "solution"):
+        svg = figure_svg(figure, part)
+        etree.fromstring(svg.encode())
+        assert "nan" not in svg.lower() and "inf" not in svg.lower()
+        width, height = figure_size(figure, part)
+        assert width <= 460 and height <= 480 and len(svg) < 60_000
+        drawing._svg.cache_clear()
+        assert figure_svg(figure, part) == svg
+
+
+def test_the_trajectory_pdf_shows_the_path_and_the_faint_contours():
+    import shutil
+    import subprocess
+
+    from quizgen.formats.figures_pdf import svg_to_pdf
+
+    variant = solve(_template("regression.mse_gradient_step"), {"N": 2, "X": [[1, 0], [0, 2]], "y": [1, 2], "w": [0.5, -0.5], "eta": 0.1})
+    svg = figure_svg(variant_figures(variant)[0], "solution")
+    pdf = svg_to_pdf(svg)
+    assert b"/CA 0.35" in pdf  # the background contour lines' opacity
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+        assert f"w = {_pair(variant.env['w'])}" in text and f"w(t+1) = {_pair(variant.env['w_new'])}" in text

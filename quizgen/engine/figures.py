@@ -15,6 +15,7 @@ figure shows the digits the question and the key show). The drawing itself is an
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -33,18 +34,23 @@ MAX_CELLS = 12  # a grid of more cells a side is drawn with its sizes written sy
 MAX_MATRIX = 8  # rows or columns of a heatmap
 MAX_BARS = 12
 MAX_PATH = 20
+MAX_MAGNITUDE = 1e6  # a trajectory's numbers (path and loss coefficients), so the drawing's arithmetic stays well inside float
 CURVE_FUNCTIONS = ("sigmoid", "tanh", "relu", "step")
 POOL_MODES = ("conv", "max", "avg")
 
 _REQUIRED = object()
-# Each kind's inputs: name -> default (an expression's text), or _REQUIRED.
+_OPTIONAL = object()  # an input with no default: left out unless given
+# Each kind's inputs: name -> default (an expression's text), _REQUIRED or _OPTIONAL.
 KINDS: dict[str, dict[str, Any]] = {
     "conv_grid": {"input": _REQUIRED, "kernel": _REQUIRED, "padding": "0", "stride": "1", "dilation": "1", "mode": "'conv'"},
     "network": {"layers": _REQUIRED},
     "matrix_heatmap": {"values": _REQUIRED, "decimals": "2", "rows": "'q'", "columns": "'k'"},
     "bars": {"values": _REQUIRED, "labels": "'class'", "decimals": "3", "axis": "''"},
     "curve": {"function": _REQUIRED, "z": _REQUIRED, "decimals": "3"},
-    "trajectory": {"path": _REQUIRED, "decimals": "3", "name": "'theta'"},
+    "trajectory": {
+        "path": _REQUIRED, "decimals": "3", "name": "'theta'", "first": "0", "given": "1",
+        "labels": _OPTIONAL, "axes": _OPTIONAL, "A": _OPTIONAL, "b": _OPTIONAL, "c": _OPTIONAL,
+    },
 }
 _WORDS = {("conv_grid", "mode"): POOL_MODES, ("curve", "function"): CURVE_FUNCTIONS}
 _ENTRY_FIELDS = {"kind", "inputs", "place", "caption", "alt"}
@@ -110,7 +116,7 @@ def parse_figures(reader: Any, items: Any, known: set[str]) -> tuple[list[Figure
         inputs: dict[str, Expression] = {}
         for name, default in allowed.items():
             text = given.get(name, default)
-            if text is _REQUIRED:
+            if text is _REQUIRED or text is _OPTIONAL:
                 continue
             place = f"{where}.inputs.{name}"
             expression = reader.expression(text, place, known)
@@ -118,6 +124,11 @@ def parse_figures(reader: Any, items: Any, known: set[str]) -> tuple[list[Figure
             if words is not None and isinstance(expression.root, Text) and expression.root.value not in words:
                 reader.fail(place, f"'{expression.root.value}' is not one of {', '.join(words)}")
             inputs[name] = expression
+        if kind == "trajectory" and "A" not in inputs:
+            for name in ("b", "c"):
+                if name in inputs:
+                    reader.fail(f"{where}.inputs.{name}", "a loss needs its curvature 'A' as well (L = A θ²/2 + b θ + c)")
+        _check_constants(reader, kind, inputs, where)
         place = item.get("place", "both")
         if place not in PLACES:
             reader.fail(f"{where}.place", f"'{place}' is not one of {', '.join(PLACES)}")
@@ -127,6 +138,40 @@ def parse_figures(reader: Any, items: Any, known: set[str]) -> tuple[list[Figure
         used |= names
         figures.append(FigureSpec(i, kind, inputs, place, caption, alt))
     return figures, used
+
+
+class InputError(ValueError):
+    """A figure input whose value cannot be drawn; ``name`` is the input."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+def _check_constants(reader: Any, kind: str, inputs: dict[str, Expression], where: str) -> None:
+    """Inputs that name no variable are the same for every variant: check them now, so a bad
+    constant is a load-time error naming its field (a variable's value is checked per variant)."""
+    values: dict[str, Any] = {}
+    for name, expression in inputs.items():
+        if expression.names:
+            continue
+        try:
+            values[name] = expression.evaluate({})
+        except (ExpressionError, ZeroDivisionError, ValueError, TypeError, IndexError, ArithmeticError) as error:
+            reader.fail(f"{where}.inputs.{name}", f"cannot be computed ({error or type(error).__name__})")
+        check = _INPUT_CHECKS.get((kind, name))
+        if check is not None:
+            try:
+                check(values[name])
+            except (ValueError, TypeError, ArithmeticError) as error:
+                reader.fail(f"{where}.inputs.{name}", str(error))
+    if len(values) == len(inputs):
+        try:
+            _DATA[kind](values)
+        except InputError as error:
+            reader.fail(f"{where}.inputs.{error.name}", str(error))
+        except (ValueError, TypeError, IndexError, ArithmeticError) as error:
+            reader.fail(f"{where}.inputs", str(error))
 
 
 # ---------------------------------------------------------------------------
@@ -168,6 +213,8 @@ def _resolve(variant: Any, spec: FigureSpec) -> Figure:
             raise VariantError(f"{where}.inputs.{name}: cannot be computed ({error or type(error).__name__})") from None
     try:
         data = _DATA[spec.kind](values)
+    except InputError as error:
+        raise VariantError(f"{where}.inputs.{error.name}: {error}") from None
     except (ValueError, TypeError, IndexError, ArithmeticError) as error:
         raise VariantError(f"{where}.inputs: {error}") from None
     try:
@@ -308,20 +355,114 @@ def _curve(values: dict[str, Any]) -> dict[str, Any]:
     return {"function": function, "z": to_float(z), "f": to_float(f), "z_shown": format_number(z), "f_shown": format_number(f, decimals)}
 
 
+def _real(value: Any, name: str) -> float:
+    """A finite number no larger than MAX_MAGNITUDE, as a float."""
+    if is_array(value) or isinstance(value, (str, bool, list, tuple, sympy.logic.boolalg.BooleanAtom)):
+        raise InputError(name, f"'{name}' must be a number")
+    if not getattr(value, "is_real", isinstance(value, (int, float))):
+        raise InputError(name, f"'{name}' must be a real number, got {value}")
+    number = to_float(value)
+    if not (math.isfinite(number) and abs(number) <= MAX_MAGNITUDE):
+        raise InputError(name, f"'{name}' must be a number from -{MAX_MAGNITUDE:g} to {MAX_MAGNITUDE:g}, got {format_number(value)}")
+    return number
+
+
+def _path(value: Any) -> tuple[int, list]:
+    """(dimensions, points): a vector of 2 to MAX_PATH values, or a matrix of 2 to MAX_PATH rows [x, y]."""
+    if is_array(value) and value.ndim == 2 and value.shape[1] == 2 and 2 <= value.shape[0] <= MAX_PATH:
+        return 2, [[_real(a, "path"), _real(b, "path")] for a, b in value]
+    if is_array(value) and value.ndim == 1 and 2 <= len(value) <= MAX_PATH:
+        return 1, [_real(v, "path") for v in value]
+    raise InputError("path", f"'path' must be a vector of 2 to {MAX_PATH} values or a matrix of 2 to {MAX_PATH} rows [x, y]")
+
+
+def _curvature(value: Any) -> Any:
+    """A: a number (a 1-D loss) or a symmetric 2 x 2 matrix (a 2-D loss)."""
+    if is_array(value):
+        if value.ndim != 2 or value.shape != (2, 2):
+            raise InputError("A", "'A' must be a number (a 1-D loss) or a symmetric 2 x 2 matrix (a 2-D loss)")
+        matrix = [[_real(v, "A") for v in row] for row in value]
+        if abs(matrix[0][1] - matrix[1][0]) > 1e-12 * max(1.0, abs(matrix[0][1])):
+            raise InputError("A", f"'A' must be symmetric (A[0][1] = A[1][0]), got {format_number(value[0][1])} and {format_number(value[1][0])}")
+        return matrix
+    return _real(value, "A")
+
+
+def _linear(value: Any) -> Any:
+    if is_array(value):
+        if value.ndim != 1 or len(value) != 2:
+            raise InputError("b", "'b' must be a number (a 1-D loss) or a vector of 2 numbers (a 2-D loss)")
+        return [_real(v, "b") for v in value]
+    return _real(value, "b")
+
+
+def _word_input(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise InputError(name, f"'{name}' must be a word")
+    return value
+
+
+def _word_list(value: Any, name: str, count: int) -> list[str]:
+    """A list of ``count`` labels: words, or numbers (written as the question writes them)."""
+    if not (isinstance(value, list) or (is_array(value) and value.ndim == 1)) or len(value) != count:
+        raise InputError(name, f"'{name}' must be a list of {count} labels")
+    return [item if isinstance(item, str) else format_number(item) for item in value]
+
+
 def _trajectory(values: dict[str, Any]) -> dict[str, Any]:
+    dimensions, points = _path(values["path"])
     path = values["path"]
-    decimals = _whole(values["decimals"], "decimals", 0, 6)
-    name = values["name"]
-    if not isinstance(name, str):
-        raise TypeError("'name' must be a word")
-    if is_array(path) and path.ndim == 2 and path.shape[1] == 2 and 2 <= path.shape[0] <= MAX_PATH:
-        points = [[to_float(a), to_float(b)] for a, b in path]
+    decimals = _whole_input(values["decimals"], "decimals", 0, 6)
+    name = _word_input(values["name"], "name")
+    first = _whole_input(values["first"], "first", 0, 1000)
+    given = _whole_input(values["given"], "given", 1, MAX_PATH)
+    if given > len(points):
+        raise InputError("given", f"'given' must be at most the path's {len(points)} points, got {given}")
+    if dimensions == 2:
         shown = [[format_number(a, decimals), format_number(b, decimals)] for a, b in path]
-        return {"dimensions": 2, "points": points, "shown": shown, "name": name}
-    vector = _vector(path, "path", MAX_PATH)
-    if len(vector) < 2:
-        raise ValueError("'path' needs at least two points")
-    return {"dimensions": 1, "points": [to_float(v) for v in vector], "shown": [format_number(v, decimals) for v in vector], "name": name}
+    else:
+        shown = [format_number(v, decimals) for v in path]
+    labels = _word_list(values["labels"], "labels", len(points)) if "labels" in values else None
+    axes = None
+    if "axes" in values:
+        axes = _word_list(values["axes"], "axes", dimensions)
+    data: dict[str, Any] = {
+        "dimensions": dimensions, "points": points, "shown": shown, "name": name, "first": first,
+        "given": given, "labels": labels, "axes": axes,
+    }
+    if "A" in values:
+        curvature = _curvature(values["A"])
+        linear = _linear(values.get("b", sympy.Integer(0) if dimensions == 1 else np.array([sympy.Integer(0)] * 2, dtype=object)))
+        constant = _real(values.get("c", sympy.Integer(0)), "c")
+        if (dimensions == 2) != isinstance(curvature, list):
+            raise InputError("A", f"'A' must be {'a symmetric 2 x 2 matrix' if dimensions == 2 else 'a number'} for a path of {dimensions} dimension{'s' if dimensions == 2 else ''}")
+        if (dimensions == 2) != isinstance(linear, list):
+            raise InputError("b", f"'b' must be {'a vector of 2 numbers' if dimensions == 2 else 'a number'} for a path of {dimensions} dimension{'s' if dimensions == 2 else ''}")
+        data["loss"] = {"A": curvature, "b": linear, "c": constant}
+    return data
+
+
+def _whole_input(value: Any, name: str, low: int, high: int) -> int:
+    try:
+        return _whole(value, name, low, high)
+    except ValueError as error:
+        raise InputError(name, str(error)) from None
+
+
+def _check_path(value: Any) -> None:
+    _path(value)
+
+
+_INPUT_CHECKS = {
+    ("trajectory", "path"): _check_path,
+    ("trajectory", "decimals"): lambda v: _whole_input(v, "decimals", 0, 6),
+    ("trajectory", "first"): lambda v: _whole_input(v, "first", 0, 1000),
+    ("trajectory", "given"): lambda v: _whole_input(v, "given", 1, MAX_PATH),
+    ("trajectory", "name"): lambda v: _word_input(v, "name"),
+    ("trajectory", "A"): _curvature,
+    ("trajectory", "b"): _linear,
+    ("trajectory", "c"): lambda v: _real(v, "c"),
+}
 
 
 _DATA = {

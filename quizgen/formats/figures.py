@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 from functools import lru_cache
+from typing import ClassVar
 from xml.sax.saxutils import escape, quoteattr
 
 from ..engine.figures import Figure
@@ -78,8 +79,10 @@ class _Canvas:
         self.parts.append(f"<rect {attributes}/>")
         self.grow(x + w + width, y + h + width)
 
-    def line(self, x1: float, y1: float, x2: float, y2: float, stroke: str = "currentColor", width: float = 1, dash: str | None = None) -> None:
+    def line(self, x1: float, y1: float, x2: float, y2: float, stroke: str = "currentColor", width: float = 1, dash: str | None = None,
+             opacity: float | None = None) -> None:
         extra = f' stroke-dasharray="{dash}"' if dash else ""
+        extra += f' stroke-opacity="{_n(opacity)}"' if opacity is not None else ""
         self.parts.append(f'<line x1="{_n(x1)}" y1="{_n(y1)}" x2="{_n(x2)}" y2="{_n(y2)}" stroke="{stroke}" stroke-width="{_n(width)}"{extra}/>')
         self.grow(max(x1, x2) + width, max(y1, y2) + width)
 
@@ -95,12 +98,17 @@ class _Canvas:
         points = [(x2, y2), (bx - uy * head / 2, by + ux * head / 2), (bx + uy * head / 2, by - ux * head / 2)]
         self.parts.append(f'<polygon points="{" ".join(f"{_n(a)},{_n(b)}" for a, b in points)}" fill="{stroke}"/>')
 
-    def polyline(self, points: list[tuple[float, float]], stroke: str = "currentColor", width: float = 1.5) -> None:
-        self.parts.append(f'<polyline points="{" ".join(f"{_n(a)},{_n(b)}" for a, b in points)}" fill="none" stroke="{stroke}" stroke-width="{_n(width)}"/>')
+    def polyline(self, points: list[tuple[float, float]], stroke: str = "currentColor", width: float = 1.5, role: str | None = None,
+                 opacity: float | None = None, dash: str | None = None) -> None:
+        extra = f' stroke-opacity="{_n(opacity)}"' if opacity is not None else ""
+        extra += f' stroke-dasharray="{dash}"' if dash else ""
+        extra += f" class={quoteattr(role)}" if role else ""
+        self.parts.append(f'<polyline points="{" ".join(f"{_n(a)},{_n(b)}" for a, b in points)}" fill="none" stroke="{stroke}" stroke-width="{_n(width)}"{extra}/>')
         self.grow(max(a for a, _ in points), max(b for _, b in points))
 
-    def circle(self, x: float, y: float, r: float, fill: str = ACCENT) -> None:
-        self.parts.append(f'<circle cx="{_n(x)}" cy="{_n(y)}" r="{_n(r)}" fill="{fill}"/>')
+    def circle(self, x: float, y: float, r: float, fill: str = ACCENT, role: str | None = None) -> None:
+        extra = f" class={quoteattr(role)}" if role else ""
+        self.parts.append(f'<circle cx="{_n(x)}" cy="{_n(y)}" r="{_n(r)}" fill="{fill}"{extra}/>')
         self.grow(x + r, y + r)
 
     def text(self, x: float, y: float, content: str, role: str | None = None, anchor: str = "start", size: float = 12,
@@ -375,20 +383,355 @@ def _curve(canvas: _Canvas, data: dict, solution: bool) -> None:
 
 
 _GREEK = {"theta": "θ", "w": "w", "x": "x"}
+PLOT_W, PLOT_H = 320.0, 180.0  # a 1-D trajectory's plot
+BOX_W, BOX_H = 320.0, 240.0  # a 2-D trajectory's plot (one scale on both axes, so steps and contours keep their angles)
+GRID_X, GRID_Y = 40, 30  # the 2-D loss is sampled on this grid (8-pixel cells) for its contour lines
+CURVE_SAMPLES = 120
+BACKGROUND_LEVELS = 6
+MAX_LABEL_ROWS = 4
+
+
+def _point_labels(data: dict) -> list[str]:
+    if data["labels"] is not None:
+        return data["labels"]
+    symbol = _GREEK.get(data["name"], data["name"])
+    return [f"{symbol}{_subscript(data['first'] + i)}" for i in range(len(data["points"]))]
+
+
+def _axis_names(data: dict) -> list[str]:
+    if data["axes"] is not None:
+        return data["axes"]
+    symbol = _GREEK.get(data["name"], data["name"])
+    return [symbol] if data["dimensions"] == 1 else [f"{symbol}⁽¹⁾", f"{symbol}⁽²⁾"]
+
+
+def _nice_ticks(low: float, high: float, count: int = 5) -> list[tuple[float, str]]:
+    """Round-numbered ticks (1, 2 or 5 times a power of ten apart) inside [low, high], with their labels."""
+    span = high - low
+    raw = span / count
+    exponent = -15
+    while exponent < 15 and 10.0 ** (exponent + 1) <= raw:
+        exponent += 1
+    for factor in (1, 2, 5, 10):
+        step = factor * 10.0 ** exponent
+        if step >= raw:
+            break
+    places = max(0, -exponent - (1 if factor == 10 else 0))
+    ticks = []
+    k = math.ceil(low / step - 1e-9)
+    while k * step <= high + 1e-9 * step and len(ticks) < 2 * count + 2:
+        value = k * step
+        label = f"{value:.{places}f}"
+        if label.startswith("-") and float(label) == 0:
+            label = label[1:]
+        ticks.append((value, label))
+        k += 1
+    return ticks
+
+
+def _span(low: float, high: float, fallback: float) -> tuple[float, float]:
+    """[low, high] widened to at least ``fallback`` when it is (nearly) a single value."""
+    if high - low < 1e-9 * max(1.0, abs(low), abs(high)):
+        middle = (low + high) / 2
+        half = max(fallback, 1e-6 * max(1.0, abs(middle))) / 2
+        return middle - half, middle + half
+    return low, high
+
+
+class _Labels:
+    """Point labels placed so they do not cover one another: each tries a few offsets around its point."""
+
+    OFFSETS = ((0, -9), (0, -21), (0, 19), (0, 31), (14, 4), (-14, 4))
+
+    def __init__(self, canvas: _Canvas) -> None:
+        self.canvas = canvas
+        self.boxes: list[tuple[float, float, float, float]] = []
+
+    def place(self, x: float, y: float, text: str, size: float = 10) -> None:
+        wide = 0.6 * size * len(text)
+        for dx, dy in self.OFFSETS:
+            anchor = "middle" if dx == 0 else ("start" if dx > 0 else "end")
+            left = x + dx - (wide / 2 if anchor == "middle" else wide if anchor == "end" else 0)
+            box = (left, y + dy - size, left + wide, y + dy + 2)
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in self.boxes):
+                break
+        self.boxes.append(box)
+        self.canvas.text(x + dx, y + dy, text, "point", anchor, size=size, fill=ACCENT_2)
+
+
+def _legend(canvas: _Canvas, entries: list[str], left: float, top: float, width: float) -> None:
+    """'θ₁ = 1', 'θ₂ = 0.95', ... in lines under the plot (a value each, class 'value')."""
+    x, y = left, top
+    for entry in entries:
+        wide = 0.6 * 11 * len(entry) + 18
+        if x > left and x + wide > left + width:
+            x, y = left, y + 16
+        canvas.text(x, y, entry, "value", size=11)
+        x += wide
 
 
 def _trajectory(canvas: _Canvas, data: dict, solution: bool) -> None:
+    if "loss" not in data:
+        _trajectory_steps(canvas, data, solution)
+    elif data["dimensions"] == 1:
+        _trajectory_curve(canvas, data, solution)
+    else:
+        _trajectory_contours(canvas, data, solution)
+
+
+def _trajectory_curve(canvas: _Canvas, data: dict, solution: bool) -> None:
+    """The 1-D loss L(θ) = A θ²/2 + b θ + c as a curve, the path's points on it, joined by arrows."""
+    loss = data["loss"]
+    a, b, c = loss["A"], loss["b"], loss["c"]
+
+    def value(t: float) -> float:
+        return 0.5 * a * t * t + b * t + c
+
+    count = len(data["points"]) if solution else data["given"]
+    points = data["points"][:count]
+    low, high = min(points), max(points)
+    if a > 0:  # the minimum, when it is near enough to show without squeezing the steps together
+        vertex = -b / a
+        reach = max(high - low, abs(vertex - (low + high) / 2) if count == 1 else 0.0)
+        if abs(vertex - (low + high) / 2) <= 4 * reach:
+            low, high = min(low, vertex), max(high, vertex)
+    low, high = _span(low, high, max(1.0, abs(low) / 2))
+    pad = 0.12 * (high - low)
+    x_min, x_max = low - pad, high + pad
+    samples = [x_min + (x_max - x_min) * i / CURVE_SAMPLES for i in range(CURVE_SAMPLES + 1)]
+    heights = [value(t) for t in samples]
+    y_min, y_max = _span(min(heights), max(heights), max(1.0, abs(min(heights)) / 2))
+    y_pad = 0.08 * (y_max - y_min)
+    y_min, y_max = y_min - y_pad, y_max + y_pad
+    left, top = 60.0, 24.0
+    bottom = top + PLOT_H
+
+    def px(t: float) -> float:
+        return left + (t - x_min) / (x_max - x_min) * PLOT_W
+
+    def py(v: float) -> float:
+        return top + (y_max - v) / (y_max - y_min) * PLOT_H
+
+    canvas.line(left, top, left, bottom, width=0.8)
+    canvas.line(left, bottom, left + PLOT_W, bottom, width=0.8)
+    for tick, label in _nice_ticks(x_min, x_max):
+        canvas.line(px(tick), bottom, px(tick), bottom + 3, width=0.8)
+        canvas.text(px(tick), bottom + 14, label, "x-tick", "middle", size=9)
+    for tick, label in _nice_ticks(y_min, y_max, 4):
+        canvas.line(left - 3, py(tick), left, py(tick), width=0.8)
+        canvas.text(left - 5, py(tick) + 3, label, "y-tick", "end", size=9)
+    (axis,) = _axis_names(data)
+    canvas.text(left + PLOT_W + 6, bottom + 4, axis, size=12)
+    canvas.text(left + 4, top - 8, f"L({axis})", size=11)
+    canvas.polyline([(px(t), py(h)) for t, h in zip(samples, heights)], width=1.6, role="loss")
+    labels = _Labels(canvas)
+    names = _point_labels(data)
+    for i in range(count - 1):
+        canvas.arrow(px(points[i]), py(value(points[i])), px(points[i + 1]), py(value(points[i + 1])), ACCENT_2, 1.4)
+    for i, t in enumerate(points):
+        canvas.line(px(t), py(value(t)), px(t), bottom, width=0.7, dash="2 3", opacity=0.6)
+        canvas.circle(px(t), py(value(t)), 3.5, ACCENT if i == 0 else ACCENT_2, role="point")
+    for i, t in enumerate(points):
+        labels.place(px(t), py(value(t)), names[i])
+    _legend(canvas, [f"{names[i]} = {data['shown'][i]}" for i in range(count)], left, bottom + 34, PLOT_W)
+
+
+def _trajectory_contours(canvas: _Canvas, data: dict, solution: bool) -> None:
+    """The 2-D loss L(θ) = θᵀAθ/2 + bᵀθ + c as contour lines, the path over them."""
+    loss = data["loss"]
+    (a11, a12), (_, a22) = loss["A"]
+    b1, b2 = loss["b"]
+    c = loss["c"]
+
+    def value(x: float, y: float) -> float:
+        return 0.5 * (a11 * x * x + 2 * a12 * x * y + a22 * y * y) + b1 * x + b2 * y + c
+
+    count = len(data["points"]) if solution else data["given"]
+    points = data["points"][:count]
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    x_low, x_high, y_low, y_high = min(xs), max(xs), min(ys), max(ys)
+    determinant = a11 * a22 - a12 * a12
+    minimum = None
+    if a11 > 0 and determinant > 1e-12 * max(1.0, a11 * a22):
+        minimum = ((-a22 * b1 + a12 * b2) / determinant, (a12 * b1 - a11 * b2) / determinant)
+        centre = ((x_low + x_high) / 2, (y_low + y_high) / 2)
+        distance = math.hypot(minimum[0] - centre[0], minimum[1] - centre[1])
+        if count == 1 or distance <= 4 * max(x_high - x_low, y_high - y_low):
+            x_low, x_high = min(x_low, minimum[0]), max(x_high, minimum[0])
+            y_low, y_high = min(y_low, minimum[1]), max(y_high, minimum[1])
+    fallback = max(1.0, abs(x_low) / 2, abs(y_low) / 2, x_high - x_low, y_high - y_low)
+    x_low, x_high = _span(x_low, x_high, fallback)
+    y_low, y_high = _span(y_low, y_high, fallback)
+    pad = 0.15 * max(x_high - x_low, y_high - y_low)
+    scale = min(BOX_W / (x_high - x_low + 2 * pad), BOX_H / (y_high - y_low + 2 * pad))  # pixels a unit, both axes
+    x_mid, y_mid = (x_low + x_high) / 2, (y_low + y_high) / 2
+    x_min, y_min = x_mid - BOX_W / scale / 2, y_mid - BOX_H / scale / 2
+    left, top = 60.0, 24.0
+    bottom = top + BOX_H
+
+    def qx(x: float) -> float:
+        return left + (x - x_min) * scale
+
+    def qy(y: float) -> float:
+        return bottom - (y - y_min) * scale
+
+    # contour lines: a few levels spread over the box, and one through each point drawn
+    grid = [[value(x_min + (BOX_W / scale) * i / GRID_X, y_min + (BOX_H / scale) * j / GRID_Y) for i in range(GRID_X + 1)]
+            for j in range(GRID_Y + 1)]
+    flat = [v for row in grid for v in row]
+    low, high = min(flat), max(flat)
+    inside = minimum is not None and x_min <= minimum[0] <= x_min + BOX_W / scale and y_min <= minimum[1] <= y_min + BOX_H / scale
+    steps = BACKGROUND_LEVELS + 1
+    background = [low + (high - low) * ((k / steps) ** 2 if inside else k / steps) for k in range(1, steps)]
+    through = []
+    for x, y in points:
+        level = value(x, y)
+        if all(abs(level - other) > 1e-9 * max(1.0, abs(high - low)) for other in through):
+            through.append(level)
+    contours = _Contours(grid, value, x_min, y_min, BOX_W / scale / GRID_X, BOX_H / scale / GRID_Y, a11, a12, a22)
+    for level in background if high > low else []:
+        for line in contours.lines(level):
+            canvas.polyline([(qx(x), qy(y)) for x, y in line], width=0.7, role="contour", opacity=0.35)
+    for level in through:
+        for line in contours.lines(level):
+            canvas.polyline([(qx(x), qy(y)) for x, y in line], width=0.9, role="contour", opacity=0.75, dash="4 3")
+    canvas.rect(left, top, BOX_W, BOX_H, width=0.8)
+    for tick, label in _nice_ticks(x_min, x_min + BOX_W / scale):
+        canvas.line(qx(tick), bottom, qx(tick), bottom + 3, width=0.8)
+        canvas.text(qx(tick), bottom + 14, label, "x-tick", "middle", size=9)
+    for tick, label in _nice_ticks(y_min, y_min + BOX_H / scale):
+        canvas.line(left - 3, qy(tick), left, qy(tick), width=0.8)
+        canvas.text(left - 5, qy(tick) + 3, label, "y-tick", "end", size=9)
+    horizontal, vertical = _axis_names(data)
+    canvas.text(left + BOX_W / 2, bottom + 28, horizontal, anchor="middle", size=11)
+    canvas.text(left - 8, top - 8, vertical, anchor="end", size=11)
+    if inside:
+        mx, my = qx(minimum[0]), qy(minimum[1])
+        canvas.line(mx - 4, my, mx + 4, my, width=1.2)
+        canvas.line(mx, my - 4, mx, my + 4, width=1.2)
+        canvas.text(mx + 5, my + 11, "min", "minimum", size=9)
+    names = _point_labels(data)
+    for i in range(count - 1):
+        canvas.arrow(qx(xs[i]), qy(ys[i]), qx(xs[i + 1]), qy(ys[i + 1]), ACCENT_2, 1.5)
+    for i, (x, y) in enumerate(points):
+        canvas.circle(qx(x), qy(y), 3.5, ACCENT if i == 0 else ACCENT_2, role="point")
+    labels = _Labels(canvas)
+    for i, (x, y) in enumerate(points):
+        labels.place(qx(x), qy(y), names[i])
+    shown = data["shown"]
+    _legend(canvas, [f"{names[i]} = ({shown[i][0]}, {shown[i][1]})" for i in range(count)], left, bottom + 46, BOX_W)
+
+
+class _Contours:
+    """Contour lines of a quadratic sampled on a grid (marching squares). Where a line crosses a
+    grid edge, the crossing is the exact root of the quadratic along that edge, so every vertex
+    lies on the level; the segments are joined into polylines. The work is bounded by the grid."""
+
+    # the edges a cell's sign pattern joins (corners 0 (i, j), 1 (i+1, j), 2 (i+1, j+1), 3 (i, j+1); edges 0 bottom, 1 right, 2 top, 3 left)
+    CASES: ClassVar[dict[int, tuple[tuple[int, int], ...]]] = {
+        1: ((3, 0),), 2: ((0, 1),), 3: ((3, 1),), 4: ((1, 2),), 6: ((0, 2),), 7: ((3, 2),), 8: ((2, 3),),
+        9: ((0, 2),), 11: ((1, 2),), 12: ((1, 3),), 13: ((0, 1),), 14: ((3, 0),),
+    }
+
+    def __init__(self, grid, value, x0: float, y0: float, hx: float, hy: float, a11: float, a12: float, a22: float) -> None:
+        self.grid, self.value = grid, value
+        self.x0, self.y0, self.hx, self.hy = x0, y0, hx, hy
+        self.bend_x, self.bend_y = 0.5 * a11 * hx * hx, 0.5 * a22 * hy * hy  # the quadratic term along an edge
+        self.cells = []
+        for j in range(len(grid) - 1):
+            row, above = grid[j], grid[j + 1]
+            for i in range(len(row) - 1):
+                corners = (row[i], row[i + 1], above[i + 1], above[i])
+                self.cells.append((i, j, corners, min(corners), max(corners)))
+
+    def _edge(self, cell: tuple[int, int], edge: int) -> tuple[int, int, int]:
+        i, j = cell
+        return ((0, i, j), (1, i + 1, j), (0, i, j + 1), (1, i, j))[edge]
+
+    def _crossing(self, key: tuple[int, int, int], level: float) -> tuple[float, float]:
+        vertical, i, j = key
+        start = self.grid[j][i] - level
+        end = (self.grid[j + 1][i] if vertical else self.grid[j][i + 1]) - level
+        bend = self.bend_y if vertical else self.bend_x
+        slope = end - start - bend
+        # start + slope t + bend t² = 0, with one root in [0, 1] (the ends differ in sign)
+        if abs(bend) <= 1e-12 * (abs(slope) + abs(start) + abs(end)):
+            t = start / (start - end)
+        else:
+            root = math.sqrt(max(0.0, slope * slope - 4 * bend * start))
+            q = -0.5 * (slope + (root if slope >= 0 else -root))
+            candidates = [r for r in ((q / bend) if bend else None, (start / q) if q else None) if r is not None]
+            t = min(candidates, key=lambda r: abs(r - min(1.0, max(0.0, r))))
+        t = min(1.0, max(0.0, t))
+        x, y = self.x0 + i * self.hx, self.y0 + j * self.hy
+        return (x, y + t * self.hy) if vertical else (x + t * self.hx, y)
+
+    def lines(self, level: float) -> list[list[tuple[float, float]]]:
+        segments: list[tuple[tuple[int, int, int], tuple[int, int, int]]] = []
+        for i, j, corners, lowest, highest in self.cells:
+            if level < lowest or level > highest:
+                continue
+            case = sum(1 << n for n, v in enumerate(corners) if v >= level)
+            if case in (0, 15):
+                continue
+            if case in (5, 10):  # a saddle: the centre decides which corners join
+                centre = self.value(self.x0 + (i + 0.5) * self.hx, self.y0 + (j + 0.5) * self.hy) >= level
+                pairs = ((0, 1), (2, 3)) if (case == 5) == centre else ((3, 0), (1, 2))
+            else:
+                pairs = self.CASES[case]
+            for first, second in pairs:
+                segments.append((self._edge((i, j), first), self._edge((i, j), second)))
+        ends: dict[tuple[int, int, int], list[int]] = {}
+        for number, (first, second) in enumerate(segments):
+            ends.setdefault(first, []).append(number)
+            ends.setdefault(second, []).append(number)
+        used = [False] * len(segments)
+        chains = []
+
+        def walk(edge: tuple[int, int, int], number: int | None) -> list[tuple[int, int, int]]:
+            chain = [edge]
+            while number is not None:
+                used[number] = True
+                first, second = segments[number]
+                edge = second if first == edge else first
+                chain.append(edge)
+                number = next((n for n in ends[edge] if not used[n]), None)
+            return chain
+
+        for edge, numbers in ends.items():
+            if len(numbers) == 1 and not used[numbers[0]]:
+                chains.append(walk(edge, numbers[0]))
+        for number, (first, _) in enumerate(segments):
+            if not used[number]:
+                chains.append(walk(first, number))
+        crossings: dict[tuple[int, int, int], tuple[float, float]] = {}
+        lines = []
+        for chain in chains:
+            points = []
+            for key in chain:
+                if key not in crossings:
+                    crossings[key] = self._crossing(key, level)
+                points.append(crossings[key])
+            if len(points) >= 2:
+                lines.append(points)
+        return lines
+
+
+def _trajectory_steps(canvas: _Canvas, data: dict, solution: bool) -> None:
+    """A path without a loss: a 1-D path against the step, a 2-D path in the plane."""
     symbol = _GREEK.get(data["name"], data["name"])
+    names = _point_labels(data)
+    count = len(data["points"]) if solution else data["given"]
     left, top, plot_w, plot_h = 50.0, 24.0, 320.0, 170.0
     if data["dimensions"] == 1:
-        values, shown = data["points"], data["shown"]
-        low, high = min(values), max(values)
-        pad = (high - low) * 0.15 or 1.0
+        values, shown = data["points"][:count], data["shown"]
+        low, high = _span(min(values), max(values), 1.0)
+        pad = (high - low) * 0.15
         low, high = low - pad, high + pad
-        count = len(values)
+        slots = len(data["points"])
 
         def px(i: int) -> float:
-            return left + plot_w * (i + 0.5) / count
+            return left + plot_w * (i + 0.5) / slots
 
         def py(v: float) -> float:
             return top + (high - v) / (high - low) * plot_h
@@ -405,12 +748,14 @@ def _trajectory(canvas: _Canvas, data: dict, solution: bool) -> None:
         for i, value in enumerate(values):
             canvas.circle(px(i), py(value), 3.5, ACCENT if i == 0 else ACCENT_2)
             canvas.text(px(i), py(value) - 8, shown[i], "value", "middle", size=11)
-            canvas.text(px(i), top + plot_h + 14, f"{symbol}{_subscript(i + 1)}", "step", "middle", size=11)
+        for i in range(slots):
+            canvas.text(px(i), top + plot_h + 14, names[i], "step", "middle", size=11)
         return
-    points, shown = data["points"], data["shown"]
+    points, shown = data["points"][:count], data["shown"]
     xs, ys = [p[0] for p in points], [p[1] for p in points]
-    x_low, x_high, y_low, y_high = min(xs), max(xs), min(ys), max(ys)
-    x_pad, y_pad = (x_high - x_low) * 0.2 or 1.0, (y_high - y_low) * 0.2 or 1.0
+    x_low, x_high = _span(min(xs), max(xs), 1.0)
+    y_low, y_high = _span(min(ys), max(ys), 1.0)
+    x_pad, y_pad = (x_high - x_low) * 0.2, (y_high - y_low) * 0.2
     x_low, x_high, y_low, y_high = x_low - x_pad, x_high + x_pad, y_low - y_pad, y_high + y_pad
 
     def qx(x: float) -> float:
@@ -420,13 +765,14 @@ def _trajectory(canvas: _Canvas, data: dict, solution: bool) -> None:
         return top + (y_high - y) / (y_high - y_low) * plot_h
 
     canvas.rect(left, top, plot_w, plot_h, width=0.8)
-    canvas.text(left + plot_w / 2, top + plot_h + 16, f"{symbol}₁", anchor="middle", size=11)
-    canvas.text(left - 6, top + plot_h / 2, f"{symbol}₂", anchor="end", size=11)
+    horizontal, vertical = _axis_names(data)
+    canvas.text(left + plot_w / 2, top + plot_h + 16, horizontal, anchor="middle", size=11)
+    canvas.text(left - 6, top + plot_h / 2, vertical, anchor="end", size=11)
     for i in range(len(points) - 1):
         canvas.arrow(qx(xs[i]), qy(ys[i]), qx(xs[i + 1]), qy(ys[i + 1]), ACCENT_2, 1.5)
     for i, (x, y) in enumerate(points):
         canvas.circle(qx(x), qy(y), 3.5, ACCENT if i == 0 else ACCENT_2)
-        canvas.text(qx(x) + 6, qy(y) - 6, f"({shown[i][0]}, {shown[i][1]})", "value", size=10)
+        canvas.text(qx(x) + 6, qy(y) - 6, f"{names[i]} = ({shown[i][0]}, {shown[i][1]})", "value", size=10)
 
 
 def _subscript(number: int) -> str:

@@ -44,7 +44,8 @@ _GREEK = {
     "λ": ("l", 549), "μ": ("m", 576), "π": ("p", 549), "σ": ("s", 603), "τ": ("t", 439), "φ": ("f", 521), "ω": ("w", 686),
     "Σ": ("S", 592), "Δ": ("D", 612),
 }
-_SUBSCRIPTS = {chr(0x2080 + d): str(d) for d in range(10)}
+_SUBSCRIPTS = {chr(0x2080 + d): str(d) for d in range(10)} | {"₍": "(", "₎": ")"}
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾", "0123456789()"))
 
 
 def _number(x: float) -> str:
@@ -85,7 +86,9 @@ def _runs(text: str, bold: bool, size: float) -> list[tuple[str, float, float, b
             letter, width = _GREEK[character]
             add("F3", size, 0.0, ord(letter), width)
         elif character in _SUBSCRIPTS:
-            add(font, size * 0.7, -size * 0.2, ord(_SUBSCRIPTS[character]), 556)
+            add(font, size * 0.7, -size * 0.2, ord(_SUBSCRIPTS[character]), widths[ord(_SUBSCRIPTS[character]) - 32])
+        elif character in _SUPERSCRIPTS:
+            add(font, size * 0.7, size * 0.35, ord(_SUPERSCRIPTS[character]), widths[ord(_SUPERSCRIPTS[character]) - 32])
         else:
             add(font, size, 0.0, ord("?"), widths[ord("?") - 32])
     return [(f, s, r, bytes(b), w) for f, s, r, b, w in runs]
@@ -98,13 +101,14 @@ def _escape(data: bytes) -> bytes:
 class _Page:
     def __init__(self) -> None:
         self.ops: list[str] = []
-        self.alphas: dict[float, str] = {}
+        self.alphas: dict[tuple[float, bool], str] = {}
 
-    def alpha(self, value: float) -> str:
-        value = round(value, 3)
-        if value not in self.alphas:
-            self.alphas[value] = f"A{len(self.alphas)}"
-        return self.alphas[value]
+    def alpha(self, value: float, stroke: bool = False) -> str:
+        """The name of the graphics state that sets the fill (or, with ``stroke``, the line) opacity."""
+        key = (round(value, 3), stroke)
+        if key not in self.alphas:
+            self.alphas[key] = f"A{len(self.alphas)}"
+        return self.alphas[key]
 
     def paint(self, element: ElementTree.Element, path: str, closed: bool) -> None:
         fill = _colour(element.get("fill", "none" if not closed else "currentColor"))
@@ -117,6 +121,9 @@ class _Page:
             if float(opacity) <= 0 and stroke is None:
                 return
             ops.append(f"/{self.alpha(float(opacity))} gs")
+        line_opacity = element.get("stroke-opacity")
+        if stroke is not None and line_opacity is not None and float(line_opacity) < 1:
+            ops.append(f"/{self.alpha(float(line_opacity), stroke=True)} gs")
         if fill is not None:
             ops.append("{} {} {} rg".format(*map(_number, fill)))
         if stroke is not None:
@@ -205,7 +212,7 @@ def svg_to_pdf(svg: str) -> bytes:
     # y runs down in the SVG: flip the page once; text is flipped back by its matrix
     content = f"{n(SCALE)} 0 0 {n(-SCALE)} 0 {n(height * SCALE)} cm\n" + "\n".join(page.ops)
     stream = zlib.compress(content.encode("latin-1"), 9)
-    states = " ".join(f"/{name} << /Type /ExtGState /ca {n(value)} >>" for value, name in page.alphas.items())
+    states = " ".join(f"/{name} << /Type /ExtGState /{'CA' if stroke else 'ca'} {n(value)} >>" for (value, stroke), name in page.alphas.items())
     fonts = (
         "/F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >> "
         "/F2 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >> "
