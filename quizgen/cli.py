@@ -434,7 +434,7 @@ def _report_text(results: list[Any]) -> str:
             notes.setdefault(current, [])
     lines: list[str] = []
     for q in results:
-        distinct = f"{'' if q.distinct_exact else '>='}{q.distinct}"
+        distinct = q.distinct_text
         lines += terminal.wrap(f"{q.template} ({q.kind}): {distinct}{glue}distinct, {q.rejected_share:.0%}{glue}rejected", width, "", "    ")
         if q.smallest_gap is not None:
             ratio = f" ({q.smallest_ratio:.1f}{glue}tol)" if q.smallest_ratio is not None else ""

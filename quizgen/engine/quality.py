@@ -23,13 +23,12 @@ import numpy as np
 
 from ..errors import ExpressionError, QuizgenError
 from .closeness import first_close_entry, shown, tolerances
+from .counting import Count, count_variants
 from .expressions import parse
-from .generate import DrawStats, Variant, count_distinct, generate, within
+from .generate import DrawStats, Variant, generate, within
 from .template import TABLE_KINDS, Mistake, Template
 from .validate import run_template_tests
 from .values import is_array, to_decimal
-
-_COUNT_LIMIT = 3000
 
 
 @dataclass
@@ -47,10 +46,23 @@ class Quality:
     option_positions: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     too_close_drops: dict[str, int] = field(default_factory=dict)  # mistake: in how many sampled variants it was dropped as too close
+    counted: Count | None = None  # how ``distinct`` was found: counted, estimated (with its interval) or a lower bound
+
+    @property
+    def distinct_text(self) -> str:
+        """'238' when counted, '~1.1e6' when estimated, '>=100' when only a lower bound is known."""
+        if self.counted is None or self.counted.method == "lower bound":
+            return f"{self.distinct}" if self.distinct_exact else f">={self.distinct}"
+        return self.counted.describe()
 
     def as_dict(self) -> dict[str, Any]:
+        counted = self.counted
+        estimate = counted is not None and counted.method == "estimate"
         return {
             "template": self.template, "kind": self.kind, "distinct": self.distinct, "distinct_exact": self.distinct_exact,
+            "distinct_method": counted.method if counted is not None else ("exact" if self.distinct_exact else "lower bound"),
+            "distinct_interval": [counted.low, counted.high] if estimate else None,
+            "distinct_confidence": counted.confidence if estimate else None,
             "sampled": self.sampled, "rejected_share": round(self.rejected_share, 4),
             "answer_ranges": {k: list(v) for k, v in self.answer_ranges.items()},
             "smallest_gap": self.smallest_gap, "smallest_gap_mistake": self.smallest_gap_mistake, "smallest_gap_in_tolerances": self.smallest_ratio,
@@ -254,17 +266,23 @@ def assess(template: Template, samples: int = 200, seed: int = 0) -> Quality:
     variants: list[Variant] = []
     problems: list[str] = []
     wanted = max(samples, template.min_variants)
-    distinct, exact = count_distinct(template, limit=_COUNT_LIMIT)
+    counted = count_variants(template)
+    distinct, exact = counted.value, counted.exact
     if exact:
         wanted = min(wanted, distinct)
     try:
         variants = list(generate(template, wanted, seed, stats=stats))
     except QuizgenError as error:
         problems.append(str(error))
-    if not exact:
+    if counted.method == "lower bound":
         distinct = max(distinct, len(variants))
-    if distinct < template.min_variants:
-        problems.append(f"makes only {distinct} distinct variants; its minimum is {template.min_variants}")
+        counted = Count(distinct, "lower bound")
+    if counted.method == "estimate" and len(variants) > counted.low:  # the variants drawn are a sure lower end
+        counted = Count(max(counted.value, len(variants)), "estimate", len(variants), max(counted.high, len(variants)), counted.confidence, counted.samples)
+        distinct = counted.value
+    surely = counted.low if counted.method == "estimate" else distinct
+    if max(surely, len(variants)) < template.min_variants:
+        problems.append(f"makes only {counted.describe()} distinct variants; its minimum is {template.min_variants}")
     test_problems = run_template_tests(template)
     problems += test_problems
 
@@ -297,14 +315,13 @@ def assess(template: Template, samples: int = 200, seed: int = 0) -> Quality:
     if template.kind not in TABLE_KINDS:
         problems += missing_twins(template, variants)
     option_positions = [positions.get(i, 0) for i in range(template.option_count)] if template.option_count else []
-    if template.kind in ("multichoice", "concept") and len(variants) >= 4 * template.option_count:
-        if any(count == 0 for count in option_positions):
-            problems.append(f"the right option never lands in some positions: {option_positions}")
+    if template.kind in ("multichoice", "concept") and len(variants) >= 4 * template.option_count and any(count == 0 for count in option_positions):
+        problems.append(f"the right option never lands in some positions: {option_positions}")
     rejected = sum(stats.rejected.values())
     share = rejected / stats.attempts if stats.attempts else 0.0
     return Quality(
         template.id, template.kind, distinct, exact, len(variants), share, ranges, smallest, smallest_name, smallest_ratio,
-        option_positions, problems, dict(sorted(close_drops.items(), key=lambda item: (-item[1], item[0]))),
+        option_positions, problems, dict(sorted(close_drops.items(), key=lambda item: (-item[1], item[0]))), counted,
     )
 
 
@@ -312,11 +329,13 @@ def format_report(results: list[Quality]) -> str:
     """A fixed-width table, one template a line, problems listed under it."""
     lines = [f"{'template':<38} {'kind':<11} {'distinct':>9} {'rejected':>8} {'nearest distractor':>20}  answers / options"]
     for q in results:
-        distinct = f"{q.distinct}" if q.distinct_exact else f">={q.distinct}"
+        distinct = q.distinct_text
         gap = "-" if q.smallest_gap is None else f"{q.smallest_gap:.4g}" + (f" ({q.smallest_ratio:.1f} tol)" if q.smallest_ratio is not None else "")
         ranges = ", ".join(f"{name} {low:g}..{high:g}" for name, (low, high) in q.answer_ranges.items())
         positions = f"  right option at A.. {q.option_positions}" if q.option_positions else ""
         lines.append(f"{q.template:<38} {q.kind:<11} {distinct:>9} {q.rejected_share:>8.0%} {gap:>20}  {ranges}{positions}")
+        if q.counted is not None and q.counted.method == "estimate":
+            lines.append(f"    distinct variants estimated: {q.counted.value:,} ({q.counted.confidence:.0%} interval {q.counted.low:,} to {q.counted.high:,}, {q.counted.samples} samples)")
         if q.smallest_gap is not None and q.smallest_gap_mistake:
             lines.append(f"    nearest distractor: {q.smallest_gap_mistake}")  # whole, on its own line: a name is never cut
         if q.too_close_drops:
@@ -325,8 +344,9 @@ def format_report(results: list[Quality]) -> str:
         for problem in q.problems:
             lines.append(f"    PROBLEM: {problem}")
     lines.append("")
-    lines.append("distinct: variants the template can make (>= when too many to count); rejected: share of draws its")
-    lines.append("constraints refused; nearest distractor: its smallest difference from the answer over the sample (and in")
+    lines.append("distinct: variants the template can make, counted exactly; ~ when too many to count: estimated by sampling,")
+    lines.append("with its 95 % interval below; >= a lower bound, when the note does not allow an estimate; rejected: share of")
+    lines.append("draws its constraints refused; nearest distractor: its smallest difference from the answer over the sample (and in")
     lines.append("units of the answer's tolerance, which must stay above 1), with the mistake's name; dropped as too close:")
     lines.append("in how many variants a mistake was left out because it lies within two tolerances, or one shown unit, of the")
     lines.append("answer or of an earlier mistake (it gets no feedback there).")
