@@ -117,10 +117,11 @@ def variant_record(variant: Variant, *, steps: bool = True) -> dict[str, Any]:
 
 def render_text(variant: Variant, *, answers: bool = True) -> str:
     """The variant as terminal text, as ``quizgen show`` prints it (answers and solution optional)."""
+    from .engine.figures import variant_figures
     from .formats.records import variant_record as record
     from .formats.render import render_text as render
 
-    return render(record(variant), show_answers=answers)
+    return render(record(variant), show_answers=answers, figures=variant_figures(variant))
 
 
 # ---------------------------------------------------------------------------

@@ -179,6 +179,7 @@ def show(context: _Context, template_id: str, seed: int, index: int | None, code
       quizgen show cnn.conv_output_size --code 7-3K
     """
 
+    from .engine.figures import variant_figures
     from .engine.generate import check_seed, generate, make_variant
     from .formats.records import variant_record
     from .formats.render import render_text
@@ -191,7 +192,7 @@ def show(context: _Context, template_id: str, seed: int, index: int | None, code
         variant = make_variant(template, check_seed(seed), _non_negative("index", index), nice)
     else:
         variant = next(generate(template, 1, check_seed(seed), nice))
-    click.echo(render_text(variant_record(variant), show_answers=not no_answer, width=terminal_width()), nl=False)
+    click.echo(render_text(variant_record(variant), show_answers=not no_answer, width=terminal_width(), figures=variant_figures(variant)), nl=False)
 
 
 def _non_negative(name: str, value: int) -> int:
@@ -226,6 +227,7 @@ def generate_command(context: _Context, template_ids: tuple[str, ...], topic: st
       quizgen generate --topic cnn -n 100 --format jsonl -o cnn.jsonl
     """
 
+    from .engine.figures import variant_figures
     from .engine.generate import check_seed
     from .formats.records import dumps, variant_record
     from .formats.render import render_text
@@ -245,7 +247,7 @@ def generate_command(context: _Context, template_ids: tuple[str, ...], topic: st
             stream.write("[")
         for i, variant in enumerate(_variants(templates, count, seed, nice)):
             if output_format == "text":  # a file is laid out at the default width, a terminal at its own
-                stream.write(("\n" + "-" * 72 + "\n" if i else "") + render_text(variant_record(variant), width=text_width))
+                stream.write(("\n" + "-" * 72 + "\n" if i else "") + render_text(variant_record(variant), width=text_width, figures=variant_figures(variant)))
             else:
                 record = variant_record(variant, steps=not no_steps)
                 if output_format == "jsonl":
@@ -296,6 +298,7 @@ def solve_command(context: _Context, template_id: str, assignments: tuple[str, .
           --set K_w=5 --set P_h=1 --set P_w=2 --set S_h=1 --set S_w=1
     """
 
+    from .engine.figures import variant_figures
     from .formats.records import dumps, variant_record
     from .formats.render import render_text
     from .formats.terminal import terminal_width
@@ -319,7 +322,7 @@ def solve_command(context: _Context, template_id: str, assignments: tuple[str, .
     if output_format == "json":
         click.echo(dumps(variant_record(variant)))
     else:
-        click.echo(render_text(variant_record(variant), width=terminal_width()), nl=False)
+        click.echo(render_text(variant_record(variant), width=terminal_width(), figures=variant_figures(variant)), nl=False)
 
 
 def _from_json(value: Any) -> Any:

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from quizgen.cli import cli
 from quizgen.engine.bank import load_bank
+from quizgen.engine.figures import variant_figures
 from quizgen.engine.generate import generate
 from quizgen.formats.plain import math_to_plain, tex_to_plain, text_width
 from quizgen.formats.records import variant_record
@@ -60,8 +61,13 @@ def test_prose_keeps_text_and_reads_math():
 
 
 def _every_text(width: int) -> list[tuple[str, str]]:
-    return [(tid, render_text(variant_record(next(generate(template, 1, seed))), width=width))
-            for tid, template in sorted(BANK.templates.items()) for seed in (0, 5)]
+    """Each template's text as `quizgen show` prints it: with its figures drawn as text (quizgen.formats.figures_text)."""
+    texts = []
+    for tid, template in sorted(BANK.templates.items()):
+        for seed in (0, 5):
+            variant = next(generate(template, 1, seed))
+            texts.append((tid, render_text(variant_record(variant), width=width, figures=variant_figures(variant))))
+    return texts
 
 
 @pytest.mark.parametrize("width", [80, 50])

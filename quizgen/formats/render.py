@@ -69,8 +69,12 @@ def environment(output_format: str) -> jinja2.Environment:
     return env
 
 
-def render_text(record: dict[str, Any], show_answers: bool = True, width: int = terminal.DEFAULT_WIDTH) -> str:
-    """A variant's JSON record as readable terminal text (question, answer, worked solution), laid out at ``width`` columns."""
+def render_text(record: dict[str, Any], show_answers: bool = True, width: int = terminal.DEFAULT_WIDTH, figures: list | None = None) -> str:
+    """A variant's JSON record as readable terminal text (question, answer, worked solution), laid out at ``width`` columns.
+
+    ``figures`` are the variant's resolved figures (quizgen.engine.figures.variant_figures), drawn
+    as text; without them a figure of the record is shown by its caption and alt text.
+    """
     template = environment("text").get_template("variant.txt.j2")
-    text = template.render(v=record, show_answers=show_answers, width=max(terminal.MIN_WIDTH, width))
+    text = template.render(v=record, show_answers=show_answers, width=max(terminal.MIN_WIDTH, width), figures=figures)
     return re.sub(r"\n{3,}", "\n\n", text).rstrip() + "\n"

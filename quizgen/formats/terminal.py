@@ -15,6 +15,7 @@ import sys
 from typing import Any, TextIO
 
 from . import prose
+from .figures_text import figure_lines, plain_text
 from .plain import Box, hconcat, math_block, math_to_plain, text_to_plain, text_width
 
 DEFAULT_WIDTH = 80
@@ -292,6 +293,32 @@ def add_filters(env: Any) -> None:
     env.filters["answer"] = lambda answer, width: "\n".join(answer_lines(answer, width))
     env.filters["step"] = lambda tex, width: "\n".join(step_lines(tex, width, "     "))
     env.filters["mistake"] = lambda mistake, width: "\n".join(mistake_lines(mistake, width))
+    env.filters["figures"] = lambda record, figures, part, width: "\n".join(figures_block(record, figures, part, width))
+
+
+def figures_block(record: dict, figures: list | None, part: str, width: int) -> list[str]:
+    """The figures placed in ``part``, drawn as text (quizgen.formats.figures_text) with a blank line between;
+    without the resolved ``figures``, each one of the record by its caption and alt text."""
+    blocks: list[list[str]] = []
+    if figures is not None:
+        for figure in figures:
+            if not figure.shows_in(part):
+                continue
+            drawn = figure_lines(figure, part, width)
+            if part == "solution" and figure.shows_in("question"):  # drawn with the question already: what the solution fills in
+                shown = set(figure_lines(figure, "question", width))
+                filled = [line for line in drawn if line not in shown]
+                if filled and len(filled) <= len(drawn) // 2:
+                    drawn = ["  The figure of the question, filled in:"] + filled
+            blocks.append(drawn)
+    else:
+        for entry in record.get("figures", []):
+            if entry["place"] in (part, "both"):
+                blocks.append(wrap(f"Figure: {plain_text(entry['caption'])} ({plain_text(entry['alt'])})", width, "  ", "    "))
+    lines: list[str] = []
+    for block in blocks:
+        lines += ([""] if lines else []) + block
+    return lines + ([""] if lines and part == "solution" else [])  # the worked steps follow
 
 
 _BRACED = re.compile(r"([_^])\{([^{}]*)\}")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from ..engine.figures import variant_figures
 from ..engine.generate import Variant, answer_shape, generate, matching_columns
 from ..engine.template import Template
 from ..errors import QuizgenError
@@ -294,7 +295,7 @@ class PracticeSession:
         record = variant_record(variant)
         self.say("")
         self.say(f"Question {number} · {variant.template.topic}")
-        self.say(render_text(record, show_answers=False, width=self.width).rstrip())
+        self.say(render_text(record, show_answers=False, width=self.width, figures=variant_figures(variant)).rstrip())
         self.say("")
         kind = variant.template.kind
         if kind in ("multichoice", "concept"):
@@ -382,6 +383,7 @@ class PracticeSession:
                 else:
                     self._say_wrapped(f"{answer['label']}: {flat_rounded(rounded)}{unit}", "  ", "    ")
         self.say("Worked solution:")
+        self._say_lines(terminal.figures_block(record, variant_figures(variant), "solution", self.width))
         for number, step in enumerate(record.get("steps", []), start=1):
             self._say_lines(terminal.wrap(terminal.label_to_plain(f"{number}. {step['label']}"), self.width, "  ", "     "))
             self._say_lines(terminal.step_lines(step["tex"], self.width, "     "))
