@@ -352,7 +352,8 @@ def _momentum_loss(env):
     """The quadratic L = a θ²/2 + b θ whose slope is g_1 at θ_1 and g_2 at θ_2, solved with numpy."""
     t1, t2, g1, g2 = (float(env[n]) for n in ("theta_1", "theta_2", "g_1", "g_2"))
     a, b = np.linalg.solve([[t1, 1.0], [t2, 1.0]], [g1, g2])
-    return (lambda t: 0.5 * a * t * t + b * t), [float(env[n]) for n in ("theta_1", "theta_2", "theta_3")]
+    start = 0.5 * a * t1 * t1 + b * t1  # no constant given: the figure draws L - L(θ_1)
+    return (lambda t: 0.5 * a * t * t + b * t - start), [float(env[n]) for n in ("theta_1", "theta_2", "theta_3")]
 
 
 def _adam_path(env):
@@ -494,6 +495,10 @@ def test_a_trajectory_input_wrong_for_a_variant_names_the_figure_and_field():
     {"path": "[[1, 2], [1.5, 1], [-3, 4]]", "A": "[[1, 3], [3, -2]]", "b": "[1, -1]", "c": "1000000"},  # a saddle
     {"path": "[[0, 1000000], [-1000000, 0]]", "A": "[[1000000, 0], [0, 0.000001]]"},
     {"path": "[[0.5, 0.5], [0.4, 0.45]]", "A": "[[2, 0], [0, 2]]", "given": "2"},
+    # the largest: 20 points of the widest numbers, the longest labels, a steep bowl
+    {"path": str([[(-1) ** i * 999999.123456, 999999.654321 - i] for i in range(20)]),
+     "A": "[[1000000, 0], [0, 1000000]]", "decimals": "6", "labels": str(["x" * 24] * 20), "axes": str(["y" * 24] * 2)},
+    {"path": str([(-1) ** i * 999999.123456 for i in range(20)]), "A": "-1000000", "b": "1000000", "decimals": "6", "labels": str(["x" * 24] * 20)},
 ])
 def test_any_loss_draws_a_bounded_finite_deterministic_svg(inputs):
     template = build_template(_base(figures=[_trajectory(**inputs)]), "t.yaml", None, None)
@@ -506,7 +511,7 @@ def test_any_loss_draws_a_bounded_finite_deterministic_svg(inputs):
         etree.fromstring(svg.encode())
         assert "nan" not in svg.lower() and "inf" not in svg.lower()
         width, height = figure_size(figure, part)
-        assert width <= 460 and height <= 480 and len(svg) < 60_000
+        assert width <= 480 and height <= 480 and len(svg) < 60_000, (width, height, len(svg))
         drawing._svg.cache_clear()
         assert figure_svg(figure, part) == svg
 

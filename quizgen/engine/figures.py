@@ -396,9 +396,14 @@ def _linear(value: Any) -> Any:
     return _real(value, "b")
 
 
+MAX_WORD = 24  # characters of a name or label a figure writes
+
+
 def _word_input(value: Any, name: str) -> str:
     if not isinstance(value, str):
         raise InputError(name, f"'{name}' must be a word")
+    if len(value) > MAX_WORD:
+        raise InputError(name, f"'{name}' must be at most {MAX_WORD} characters, has {len(value)}")
     return value
 
 
@@ -406,7 +411,7 @@ def _word_list(value: Any, name: str, count: int) -> list[str]:
     """A list of ``count`` labels: words, or numbers (written as the question writes them)."""
     if not (isinstance(value, list) or (is_array(value) and value.ndim == 1)) or len(value) != count:
         raise InputError(name, f"'{name}' must be a list of {count} labels")
-    return [item if isinstance(item, str) else format_number(item) for item in value]
+    return [_word_input(item, name) if isinstance(item, str) else format_number(item) for item in value]
 
 
 def _trajectory(values: dict[str, Any]) -> dict[str, Any]:
@@ -433,12 +438,22 @@ def _trajectory(values: dict[str, Any]) -> dict[str, Any]:
     if "A" in values:
         curvature = _curvature(values["A"])
         linear = _linear(values.get("b", sympy.Integer(0) if dimensions == 1 else np.array([sympy.Integer(0)] * 2, dtype=object)))
-        constant = _real(values.get("c", sympy.Integer(0)), "c")
         if (dimensions == 2) != isinstance(curvature, list):
             raise InputError("A", f"'A' must be {'a symmetric 2 x 2 matrix' if dimensions == 2 else 'a number'} for a path of {dimensions} dimension{'s' if dimensions == 2 else ''}")
         if (dimensions == 2) != isinstance(linear, list):
             raise InputError("b", f"'b' must be {'a vector of 2 numbers' if dimensions == 2 else 'a number'} for a path of {dimensions} dimension{'s' if dimensions == 2 else ''}")
-        data["loss"] = {"A": curvature, "b": linear, "c": constant}
+        if "c" in values:
+            constant, relative = _real(values["c"], "c"), False
+        else:  # the loss is known up to a constant: drawn as L - L(first point), so L(first point) = 0
+            start = points[0]
+            if dimensions == 1:
+                constant = -(0.5 * curvature * start * start + linear * start)
+            else:
+                (a11, a12), (_, a22) = curvature
+                x, y = start
+                constant = -(0.5 * (a11 * x * x + 2 * a12 * x * y + a22 * y * y) + linear[0] * x + linear[1] * y)
+            relative = True
+        data["loss"] = {"A": curvature, "b": linear, "c": constant, "relative": relative}
     return data
 
 

@@ -21,8 +21,11 @@ from __future__ import annotations
 import json
 import math
 from functools import lru_cache
+from itertools import pairwise
 from typing import ClassVar
 from xml.sax.saxutils import escape, quoteattr
+
+import numpy as np
 
 from ..engine.figures import Figure
 
@@ -422,6 +425,8 @@ def _nice_ticks(low: float, high: float, count: int = 5) -> list[tuple[float, st
     while k * step <= high + 1e-9 * step and len(ticks) < 2 * count + 2:
         value = k * step
         label = f"{value:.{places}f}"
+        if len(label) > 8 and step >= 1:  # a large number: as many significant digits as tell the ticks apart
+            label = f"{value:.{len(str(int(abs(value) // step))) + 1}g}"
         if label.startswith("-") and float(label) == 0:
             label = label[1:]
         ticks.append((value, label))
@@ -443,8 +448,9 @@ class _Labels:
 
     OFFSETS = ((0, -9), (0, -21), (0, 19), (0, 31), (14, 4), (-14, 4))
 
-    def __init__(self, canvas: _Canvas) -> None:
+    def __init__(self, canvas: _Canvas, right: float) -> None:
         self.canvas = canvas
+        self.right = right  # no label reaches further right than this (or left of 4)
         self.boxes: list[tuple[float, float, float, float]] = []
 
     def place(self, x: float, y: float, text: str, size: float = 10) -> None:
@@ -452,21 +458,27 @@ class _Labels:
         for dx, dy in self.OFFSETS:
             anchor = "middle" if dx == 0 else ("start" if dx > 0 else "end")
             left = x + dx - (wide / 2 if anchor == "middle" else wide if anchor == "end" else 0)
-            box = (left, y + dy - size, left + wide, y + dy + 2)
+            shift = max(4 - left, min(0.0, self.right - (left + wide)))
+            box = (left + shift, y + dy - size, left + shift + wide, y + dy + 2)
             if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in self.boxes):
                 break
         self.boxes.append(box)
-        self.canvas.text(x + dx, y + dy, text, "point", anchor, size=size, fill=ACCENT_2)
+        self.canvas.text(x + dx + shift, y + dy, text, "point", anchor, size=size, fill=ACCENT_2)
+
+
+MAX_LEGEND = 8  # a longer path's legend shows its first points, "…" and its last two
 
 
 def _legend(canvas: _Canvas, entries: list[str], left: float, top: float, width: float) -> None:
     """'θ₁ = 1', 'θ₂ = 0.95', ... in lines under the plot (a value each, class 'value')."""
+    if len(entries) > MAX_LEGEND:
+        entries = [*entries[:MAX_LEGEND - 3], "…", *entries[-2:]]
     x, y = left, top
     for entry in entries:
         wide = 0.6 * 11 * len(entry) + 18
         if x > left and x + wide > left + width:
             x, y = left, y + 16
-        canvas.text(x, y, entry, "value", size=11)
+        canvas.text(x, y, entry, "value" if entry != "…" else None, size=11)
         x += wide
 
 
@@ -521,11 +533,11 @@ def _trajectory_curve(canvas: _Canvas, data: dict, solution: bool) -> None:
         canvas.line(left - 3, py(tick), left, py(tick), width=0.8)
         canvas.text(left - 5, py(tick) + 3, label, "y-tick", "end", size=9)
     (axis,) = _axis_names(data)
-    canvas.text(left + PLOT_W + 6, bottom + 4, axis, size=12)
-    canvas.text(left + 4, top - 8, f"L({axis})", size=11)
-    canvas.polyline([(px(t), py(h)) for t, h in zip(samples, heights)], width=1.6, role="loss")
-    labels = _Labels(canvas)
     names = _point_labels(data)
+    canvas.text(left + PLOT_W + 6, bottom + 4, axis, size=12)
+    canvas.text(left - 4, top - 12, f"L({axis}) − L({names[0]})" if loss["relative"] else f"L({axis})", "loss-axis", size=11)
+    canvas.polyline([(px(t), py(h)) for t, h in zip(samples, heights)], width=1.6, role="loss")
+    labels = _Labels(canvas, left + PLOT_W + 30)
     for i in range(count - 1):
         canvas.arrow(px(points[i]), py(value(points[i])), px(points[i + 1]), py(value(points[i + 1])), ACCENT_2, 1.4)
     for i, t in enumerate(points):
@@ -588,7 +600,10 @@ def _trajectory_contours(canvas: _Canvas, data: dict, solution: bool) -> None:
         level = value(x, y)
         if all(abs(level - other) > 1e-9 * max(1.0, abs(high - low)) for other in through):
             through.append(level)
-    contours = _Contours(grid, value, x_min, y_min, BOX_W / scale / GRID_X, BOX_H / scale / GRID_Y, a11, a12, a22)
+    def gradient(x: float, y: float) -> tuple[float, float]:
+        return a11 * x + a12 * y + b1, a12 * x + a22 * y + b2
+
+    contours = _Contours(grid, value, gradient, x_min, y_min, BOX_W / scale / GRID_X, BOX_H / scale / GRID_Y, a11, a12, a22)
     for level in background if high > low else []:
         for line in contours.lines(level):
             canvas.polyline([(qx(x), qy(y)) for x, y in line], width=0.7, role="contour", opacity=0.35)
@@ -604,7 +619,7 @@ def _trajectory_contours(canvas: _Canvas, data: dict, solution: bool) -> None:
         canvas.text(left - 5, qy(tick) + 3, label, "y-tick", "end", size=9)
     horizontal, vertical = _axis_names(data)
     canvas.text(left + BOX_W / 2, bottom + 28, horizontal, anchor="middle", size=11)
-    canvas.text(left - 8, top - 8, vertical, anchor="end", size=11)
+    canvas.text(left - 4, top - 12, vertical, anchor="end", size=11)
     if inside:
         mx, my = qx(minimum[0]), qy(minimum[1])
         canvas.line(mx - 4, my, mx + 4, my, width=1.2)
@@ -615,7 +630,7 @@ def _trajectory_contours(canvas: _Canvas, data: dict, solution: bool) -> None:
         canvas.arrow(qx(xs[i]), qy(ys[i]), qx(xs[i + 1]), qy(ys[i + 1]), ACCENT_2, 1.5)
     for i, (x, y) in enumerate(points):
         canvas.circle(qx(x), qy(y), 3.5, ACCENT if i == 0 else ACCENT_2, role="point")
-    labels = _Labels(canvas)
+    labels = _Labels(canvas, left + BOX_W + 30)
     for i, (x, y) in enumerate(points):
         labels.place(qx(x), qy(y), names[i])
     shown = data["shown"]
@@ -633,16 +648,40 @@ class _Contours:
         9: ((0, 2),), 11: ((1, 2),), 12: ((1, 3),), 13: ((0, 1),), 14: ((3, 0),),
     }
 
-    def __init__(self, grid, value, x0: float, y0: float, hx: float, hy: float, a11: float, a12: float, a22: float) -> None:
-        self.grid, self.value = grid, value
+    def __init__(self, grid, value, gradient, x0: float, y0: float, hx: float, hy: float, a11: float, a12: float, a22: float) -> None:
+        self.grid, self.value, self.gradient = grid, value, gradient
         self.x0, self.y0, self.hx, self.hy = x0, y0, hx, hy
+        self.a11, self.a12, self.a22 = a11, a12, a22
         self.bend_x, self.bend_y = 0.5 * a11 * hx * hx, 0.5 * a22 * hy * hy  # the quadratic term along an edge
         self.cells = []
         for j in range(len(grid) - 1):
             row, above = grid[j], grid[j + 1]
             for i in range(len(row) - 1):
-                corners = (row[i], row[i + 1], above[i + 1], above[i])
-                self.cells.append((i, j, corners, min(corners), max(corners)))
+                self.cells.append((i, j, (row[i], row[i + 1], above[i + 1], above[i])))
+        # each cell's lowest and highest corner, so a level finds the cells it crosses at once
+        self.lowest = np.array([min(corners) for _, _, corners in self.cells])
+        self.highest = np.array([max(corners) for _, _, corners in self.cells])
+
+    def _refine(self, points: list[tuple[float, float]], level: float) -> list[tuple[float, float]]:
+        """Between two vertices, one more on the level: from their midpoint along the gradient (the exact root
+        of the quadratic on that line), so a small closed line is a smooth curve, not a polygon."""
+        refined = [points[0]]
+        reach = 0.5 * max(self.hx, self.hy)
+        for (px, py), (qx, qy) in pairwise(points):
+            mx, my = (px + qx) / 2, (py + qy) / 2
+            gx, gy = self.gradient(mx, my)
+            size = math.hypot(gx, gy)
+            if size > 0:
+                dx, dy = gx / size, gy / size
+                bend = 0.5 * (self.a11 * dx * dx + 2 * self.a12 * dx * dy + self.a22 * dy * dy)
+                offset = self.value(mx, my) - level
+                discriminant = size * size - 4 * bend * offset
+                if discriminant >= 0:
+                    step = -2 * offset / (size + math.sqrt(discriminant))  # the root nearer the midpoint
+                    if abs(step) <= reach:
+                        refined.append((mx + step * dx, my + step * dy))
+            refined.append((qx, qy))
+        return refined
 
     def _edge(self, cell: tuple[int, int], edge: int) -> tuple[int, int, int]:
         i, j = cell
@@ -668,9 +707,8 @@ class _Contours:
 
     def lines(self, level: float) -> list[list[tuple[float, float]]]:
         segments: list[tuple[tuple[int, int, int], tuple[int, int, int]]] = []
-        for i, j, corners, lowest, highest in self.cells:
-            if level < lowest or level > highest:
-                continue
+        for number in np.nonzero((self.lowest <= level) & (self.highest >= level))[0]:
+            i, j, corners = self.cells[number]
             case = sum(1 << n for n, v in enumerate(corners) if v >= level)
             if case in (0, 15):
                 continue
@@ -713,7 +751,7 @@ class _Contours:
                     crossings[key] = self._crossing(key, level)
                 points.append(crossings[key])
             if len(points) >= 2:
-                lines.append(points)
+                lines.append(self._refine(points, level))
         return lines
 
 
