@@ -39,14 +39,14 @@ import numpy as np
 
 from ..errors import QuizgenError
 from .draws import ArrayOf, Distribution, Grid
-from .expressions import Call, Name, parse
-from .generate import _context, _finite, _make_answers, _make_mistakes, _note
+from .expressions import Call, Name, parse, to_fast
+from .generate import _context, _evaluate, _finite, _make_answers, _make_mistakes, _note
 from .template import Template, Variable
 from .values import check_size, is_array
 
 SUPPORT_LIMIT = 50_000  # values of one draw listed one by one; a larger draw is sampled
 WORK_LIMIT = 200_000  # (state, value) steps of the counting of one template
-CHECKS_LIMIT = 10_000  # expressions worked out (each once per combination of the draws it reads)
+CHECKS_LIMIT = 6_000  # expressions worked out (each once per combination of the draws it reads)
 SAMPLES = 200  # samples of a group too large to count
 CONFIDENCE = 0.95
 _Z = 1.959963984540054  # two-sided 95 % quantile of the normal distribution
@@ -125,7 +125,7 @@ class _Check:
 
     scope: tuple[str, ...]
     computed: list[Variable]
-    test: Callable[[dict[str, Any]], bool]
+    test: Callable[[dict[str, Any], dict[str, Any]], Any]
     reads: tuple[str, ...] | None = None  # the variables the test itself reads: it is worked out once per combination of their values
     memo: dict = field(default_factory=dict)
 
@@ -140,7 +140,7 @@ class _Check:
 _FAILED = object()
 
 
-def _always(env: dict[str, Any]) -> bool:
+def _always(env: dict[str, Any], fast: dict[str, Any]) -> bool:
     """The test of a computed value: that it can be computed."""
     return True
 
@@ -177,6 +177,7 @@ class _Counter:
         self.computed_values: dict[tuple, Any] = {}
         self._guesses: dict[str, int] = {}
         self._input_names: dict[str, tuple[str, ...]] = {}
+        self._fast_values: dict[tuple[str, Any], Any] = {}
         self._orders: dict[tuple[str, ...], list[str]] = {}  # (name, keys of the draws it reads): its value
         self.chars: set[str] = set()  # every character a value of the note prints
         self.checks_of: list[_Check] = []
@@ -193,7 +194,7 @@ class _Counter:
         for constraint in template.constraints + (template.nice if nice else []):
             for text in _conjuncts(constraint.expression):
                 expression = parse(text, known, where="constraint") if text != constraint.expression.text else constraint.expression
-                self.checks_of.append(self._check(self._names(expression), lambda env, e=expression: e.evaluate(env), reads=True))
+                self.checks_of.append(self._check(self._names(expression), lambda env, fast, e=expression: _evaluate(e, env, fast)[0], reads=True))
         if template.kind == "multichoice":
             names = {a.name for a in template.answers}
             for mistake in template.mistakes:
@@ -237,10 +238,10 @@ class _Counter:
     def _check(self, names: set[str], test: Callable[[dict[str, Any]], bool], reads: bool = False) -> _Check:
         return _Check(self._scope_of(names), self._computed_for(names), test, tuple(sorted(names)) if reads else None)
 
-    def _enough_distractors(self, env: dict[str, Any]) -> bool:
+    def _enough_distractors(self, env: dict[str, Any], fast: dict[str, Any]) -> bool:
         template = self.template
         answers = _make_answers(template, env)
-        mistakes, _ = _make_mistakes(template, env, answers, {})
+        mistakes, _ = _make_mistakes(template, env, answers, {}, fast)
         return len([m for m in mistakes if m.answer == answers[0].spec.name]) >= template.option_count - 1
 
     def groups(self) -> list[list[str]]:
@@ -281,6 +282,7 @@ class _Counter:
         """
         env = dict(values)
         value_keys = dict(keys)
+        fast_env = {name: self._fast(name, keys[name], value) for name, value in values.items()}
         for variable in computed:
             by_draws = (variable.name, tuple(keys[n] for n in self._draw_scope(variable.name)))
             known = self.computed_values.get(by_draws)
@@ -290,19 +292,19 @@ class _Counter:
                 if known is None:
                     self._evaluated()
                     try:
-                        value = variable.expression.evaluate(env)
+                        value, fast = _evaluate(variable.expression, env, fast_env)
                         if _finite(value):
                             check_size(value)
-                            known = (value, _key(value))
+                            known = (value, _key(value), fast)
                         else:
-                            known = (_FAILED, None)
+                            known = (_FAILED, None, None)
                     except _ERRORS:
-                        known = (_FAILED, None)
+                        known = (_FAILED, None, None)
                     self.computed_values[by_values] = known
                 self.computed_values[by_draws] = known
             if known[0] is _FAILED:
                 return False
-            env[variable.name], value_keys[variable.name] = known
+            env[variable.name], value_keys[variable.name], fast_env[variable.name] = known
         if test is _always:
             return True
         if reads is not None:
@@ -312,12 +314,19 @@ class _Counter:
                 return known
         self._evaluated()
         try:
-            holds = bool(test(env)) if not keep else (test(env) or True)
+            holds = bool(test(env, fast_env)) if not keep else (test(env, fast_env) or True)
         except _ERRORS:
             holds = False
         if reads is not None:
             self.computed_values[by_values] = holds  # the test is a check's, kept while the counter is
         return holds
+
+    def _fast(self, name: str, key: Any, value: Any) -> Any:
+        """A draw's value in the fast form (see generate._evaluate), made once per value."""
+        known = self._fast_values.get((name, key), _FAILED)
+        if known is _FAILED:
+            known = self._fast_values[(name, key)] = to_fast(value)
+        return known
 
     def _inputs(self, variable: Variable) -> tuple[str, ...]:
         known = self._input_names.get(variable.name)
@@ -542,7 +551,7 @@ class _Counter:
             env: dict[str, Any] = {}
             for values, keys in self._assignments(group):
                 env.clear()
-                if not self.run(computed, values, keys, env.update, keep=True):
+                if not self.run(computed, values, keys, lambda known, fast: env.update(known), keep=True):
                     continue
                 texts = tuple(self._text(n, env[n]) for n in shown)
                 for text in texts:
@@ -561,7 +570,7 @@ class _Counter:
             env: dict[str, Any] = {}
             for values, keys in self._assignments(self.draws):
                 env.clear()
-                if self.run(computed, values, keys, env.update, keep=True):
+                if self.run(computed, values, keys, lambda known, fast: env.update(known), keep=True):
                     try:
                         notes.add(_note(self.template, _context(self.template, env, self.template.note_names)))
                     except _ERRORS:
