@@ -135,6 +135,11 @@ def test_random_stream_is_numpys():
                 size = rng.choice([1, 2, 3, 9, 16])
                 assert ours.below_many(n, size) == theirs.integers(0, n, size=size).tolist()
             elif pick < 0.95:
-                assert ours.permutation(5).tolist() == theirs.permutation(5).tolist()
-            else:
-                assert ours.choice(8, size=3, replace=False).tolist() == theirs.choice(8, size=3, replace=False).tolist()
+                size = rng.choice([1, 2, 3, 5, 9, 40])
+                assert ours.permutation(size) == theirs.permutation(size).tolist()
+            elif pick < 0.98:
+                n = rng.choice([1, 2, 3, 5, 9, 40, 300, 10_000])
+                size = rng.randint(0, min(n, 50))
+                assert ours.distinct(n, size) == theirs.choice(n, size=size, replace=False).tolist()
+            else:  # numpy's own from here on
+                assert ours.random() == theirs.random()

@@ -18,6 +18,7 @@ import numpy as np
 import sympy
 
 from ..errors import ExpressionError
+from .rng import VariantRandom
 from .values import Value, array, exact
 
 
@@ -63,7 +64,9 @@ class Grid(Distribution):
     def size(self) -> int:
         return len(self.values)
 
-    def sample(self, rng: np.random.Generator) -> Value:
+    def sample(self, rng: np.random.Generator | VariantRandom) -> Value:
+        if isinstance(rng, VariantRandom):  # the same draw as numpy's integers(0, n), without its call overhead
+            return self.values[rng.below(len(self.values))]
         return self.values[int(rng.integers(0, len(self.values)))]
 
     def support(self) -> Iterator[Value]:
@@ -136,7 +139,10 @@ class ArrayOf(Distribution):
         count = math.prod(self.shape)
         element = self.element
         if isinstance(element, Grid):
-            picks = rng.integers(0, len(element.values), size=count)
+            if isinstance(rng, VariantRandom):
+                picks = rng.below_many(len(element.values), count)
+            else:
+                picks = rng.integers(0, len(element.values), size=count)
             items = [element.values[int(i)] for i in picks]
         else:
             items = [element.sample(rng) for _ in range(count)]

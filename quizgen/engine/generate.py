@@ -22,6 +22,7 @@ import sympy
 from ..errors import ExpressionError, QuizgenError, VariantError
 from .closeness import Shown, first_close_entry, shown, tolerances
 from .draws import Distribution
+from .rng import VariantRandom
 from .expressions import from_fast, to_fast
 from .template import TABLE_KINDS, AnswerSpec, Constraint, FixedText, Template, Tolerance
 from .tex import TexPrinter, default_symbol, has_conditional, value_tex
@@ -91,6 +92,11 @@ def _from_base32(text: str) -> int:
 def variant_rng(seed: int, template_id: str, index: int) -> np.random.Generator:
     """The generator of one variant: a stable function of (seed, template id, index), never Python's hash()."""
     return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(template_id.encode()), index]))
+
+
+def variant_random(seed: int, template_id: str, index: int) -> VariantRandom:
+    """variant_rng's stream, drawn in plain Python where it can (see quizgen.engine.rng): what the generator uses."""
+    return VariantRandom([seed, zlib.crc32(template_id.encode()), index])
 
 
 def check_seed(seed: Any) -> int:
@@ -307,7 +313,7 @@ class _Rejected(Exception):
 
 
 def _evaluate_variables(
-    template: Template, rng: np.random.Generator | None, given: dict[str, Value] | None, constraints: list[Constraint], strict: bool, seen: set[str] | None = None,
+    template: Template, rng: VariantRandom | np.random.Generator | None, given: dict[str, Value] | None, constraints: list[Constraint], strict: bool, seen: set[str] | None = None,
     fast_env: dict[str, Any] | None = None,
 ) -> dict[str, Value]:
     """Draw and compute every variable in order, checking each constraint as soon as its names exist.
@@ -461,7 +467,7 @@ def _too_close_to(answer: Answer, kept: list[MistakeValue], ours: Shown, known: 
     return None if near is None else f"mistake '{near.name}'"
 
 
-def _make_options(template: Template, answers: list[Answer], mistakes: list[MistakeValue], rng: np.random.Generator) -> list[Option]:
+def _make_options(template: Template, answers: list[Answer], mistakes: list[MistakeValue], rng: VariantRandom) -> list[Option]:
     if template.kind != "multichoice":
         return []
     answer = answers[0]
@@ -469,9 +475,9 @@ def _make_options(template: Template, answers: list[Answer], mistakes: list[Mist
     candidates = [m for m in mistakes if m.answer == answer.spec.name]
     if len(candidates) < wanted:
         raise _Rejected(f"fewer than {wanted} distinct distractors")
-    picked = sorted(rng.choice(len(candidates), size=wanted, replace=False).tolist())
+    picked = sorted(rng.distinct(len(candidates), wanted))
     entries: list[MistakeValue | None] = [None] + [candidates[i] for i in picked]
-    order = rng.permutation(len(entries)).tolist()
+    order = rng.permutation(len(entries))
     options = []
     for position, i in enumerate(order):
         mistake = entries[i]
@@ -499,7 +505,7 @@ class _Duplicate(Exception):
 
 
 def _assemble(
-    template: Template, seed: int, index: int, env: dict[str, Value], rng: np.random.Generator, warnings: list[str], seen: set[str] | None = None, nice: bool = False,
+    template: Template, seed: int, index: int, env: dict[str, Value], rng: VariantRandom, warnings: list[str], seen: set[str] | None = None, nice: bool = False,
     fast_env: dict[str, Any] | None = None,
 ) -> Variant:
     context = _context(template, env)
@@ -525,7 +531,7 @@ class DrawStats:
 
 def make_variant(template: Template, seed: int, index: int, nice: bool = False, stats: DrawStats | None = None, seen: set[str] | None = None) -> Variant:
     """The variant at ``index``: retried by rejection up to MAX_TRIES, then a VariantError naming the constraint."""
-    rng = variant_rng(seed, template.id, index)
+    rng = variant_random(seed, template.id, index)
     if template.kind in TABLE_KINDS:
         if stats is not None:
             stats.attempts += 1
@@ -557,7 +563,7 @@ def solve(template: Template, values: dict[str, Any], seed: int = 0) -> Variant:
     if missing:
         raise QuizgenError(f"{template.id}: missing value for '{missing[0]}' (give all of: {', '.join(names)})")
     given = {name: _coerce(template, name, values[name]) for name in names}
-    rng = variant_rng(seed, template.id, 0)
+    rng = variant_random(seed, template.id, 0)
     env = _evaluate_variables(template, rng, given, template.constraints, strict=False)
     warnings = list(env.pop("__warnings__", []))  # type: ignore[arg-type]
     try:
@@ -818,7 +824,7 @@ def _slug(text: str) -> str:
     return "_".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
 
 
-def _table_variant(template: Template, seed: int, index: int, rng: np.random.Generator, seen: set[str] | None) -> Variant:
+def _table_variant(template: Template, seed: int, index: int, rng: VariantRandom, seen: set[str] | None) -> Variant:
     """One concept (multiple choice) or matching question, drawn from the template's table."""
     if template.kind == "concept":
         return _concept_variant(template, seed, index, rng, seen)
@@ -835,13 +841,13 @@ def _finish_table_variant(template: Template, seed: int, index: int, context: di
     return variant
 
 
-def _concept_variant(template: Template, seed: int, index: int, rng: np.random.Generator, seen) -> Variant:
+def _concept_variant(template: Template, seed: int, index: int, rng: VariantRandom, seen) -> Variant:
     pairs, columns = template.pairs, template.columns
-    row = int(rng.integers(0, len(pairs)))
-    direction = template.ask if template.ask != "both" else ("right", "left")[int(rng.integers(0, 2))]
+    row = rng.below(len(pairs))
+    direction = template.ask if template.ask != "both" else ("right", "left")[rng.below(2)]
     given, asked = (0, 1) if direction == "right" else (1, 0)
     others = [i for i in range(len(pairs)) if i != row]
-    picked = [others[i] for i in sorted(rng.choice(len(others), size=template.option_count - 1, replace=False).tolist())]
+    picked = [others[i] for i in sorted(rng.distinct(len(others), template.option_count - 1))]
     prompt, correct = pairs[row][given], pairs[row][asked]
     context = {"prompt": prompt, "left": columns[given], "right": columns[asked]}
     note = f"{direction}: {prompt} | " + ", ".join(sorted(pairs[i][asked] for i in picked))
@@ -860,7 +866,7 @@ def _concept_variant(template: Template, seed: int, index: int, rng: np.random.G
         mistakes.append(MistakeValue(name, label, "choice", wrong, wrong, FixedText(feedback), context))
     entries: list[MistakeValue | None] = [None, *mistakes]
     options = []
-    for position, i in enumerate(rng.permutation(len(entries)).tolist()):
+    for position, i in enumerate(rng.permutation(len(entries))):
         source = entries[i]
         text = correct if source is None else source.value
         options.append(Option(chr(ord("A") + position), text, text, r"\text{" + text + "}", source is None, source))
@@ -869,16 +875,16 @@ def _concept_variant(template: Template, seed: int, index: int, rng: np.random.G
     return _finish_table_variant(template, seed, index, context, note, seen, answer, mistakes, options, steps)
 
 
-def _matching_variant(template: Template, seed: int, index: int, rng: np.random.Generator, seen) -> Variant:
+def _matching_variant(template: Template, seed: int, index: int, rng: VariantRandom, seen) -> Variant:
     pairs, columns = template.pairs, template.columns
-    rows = sorted(rng.choice(len(pairs), size=template.pair_count, replace=False).tolist())
-    shown = [rows[i] for i in rng.permutation(len(rows)).tolist()]
+    rows = sorted(rng.distinct(len(pairs), template.pair_count))
+    shown = [rows[i] for i in rng.permutation(len(rows))]
     matched = [[pairs[r][0], pairs[r][1]] for r in shown]
     context = {"prompt": "", "left": columns[0], "right": columns[1]}
     note = " | ".join(pairs[r][0] for r in rows)
     distractors: list[str] = []
     if template.distractors:  # drawn after the rows: a template without distractors draws as it always did
-        picked = sorted(rng.choice(len(template.distractors), size=template.distractor_count, replace=False).tolist())
+        picked = sorted(rng.distinct(len(template.distractors), template.distractor_count))
         distractors = [template.distractors[i] for i in picked]
         note += " + " + " | ".join(distractors)
     spec = AnswerSpec("matching", f"{columns[0].lower()} to {columns[1].lower()}", "matching", None, None, Tolerance("abs", None), None)

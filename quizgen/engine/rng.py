@@ -4,9 +4,10 @@ Each variant draws from ``numpy.random.default_rng(SeedSequence([seed, crc32(id)
 Making that Generator costs more than the rest of a small variant (about 50 µs), and each
 ``rng.integers(0, n)`` another 5 µs, most of it call overhead. ``VariantRandom`` follows
 the very same stream without numpy: SeedSequence's hash of the entropy, PCG64's 128-bit
-step and XSL-RR output, its buffered 32-bit halves, and Lemire's bounded integers, as
+step and XSL-RR output, its buffered 32-bit halves, Lemire's bounded integers, the
+Fisher-Yates shuffle of ``permutation`` and Floyd's sampling of ``choice(n, replace=False)``, as
 numpy's C code does them (numpy/random/bit_generator.pyx, src/pcg64, src/distributions).
-Any other method (``choice``, ``permutation``...) makes the real Generator, with the state
+Any other method (``random``, ``choice`` of a list...) makes the real Generator, with the state
 reached so far, and goes on in numpy. So every draw is the same number as before, bit for
 bit; tests/test_fast_eval.py checks that against numpy over many seeds.
 """
@@ -23,6 +24,7 @@ _INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38
 _MIX_L, _MIX_R = 0xCA01F9DD, 0x4973F715
 _PCG_MULT = (2549297995355413924 << 64) | 4865540595714422341
 _MAX_BOUND = 1 << 31  # larger ranges take numpy's other paths: left to numpy
+_ANY_SEED = np.random.SeedSequence(0)
 
 
 def _words(number: int) -> list[int]:
@@ -82,7 +84,7 @@ def pcg64_start(entropy: list[int]) -> tuple[int, int]:
 
 
 class VariantRandom:
-    """The variant's generator: ``below(n)`` in Python, anything else through the numpy Generator it stands for."""
+    """The variant's generator: bounded integers, permutations and distinct picks in Python, anything else through numpy."""
 
     __slots__ = ("_entropy", "_half", "_increment", "_numpy", "_state")
 
@@ -120,10 +122,50 @@ class VariantRandom:
         """``rng.integers(0, n, size=count).tolist()``: the same draws, one after another."""
         return [self.below(n) for _ in range(count)]
 
+    def _interval(self, top: int) -> int:
+        """numpy's random_interval: a uniform integer from 0 to top, by masked rejection (for shuffles)."""
+        if top == 0:
+            return 0
+        mask = (1 << top.bit_length()) - 1
+        while True:
+            value = self._next32() & mask
+            if value <= top:
+                return value
+
+    def permutation(self, n: int) -> list[int]:
+        """``rng.permutation(n).tolist()``: numpy's Fisher-Yates shuffle of 0..n-1."""
+        if self._numpy is not None or not 1 <= n <= _MAX_BOUND:
+            return self.numpy().permutation(n).tolist()
+        items = list(range(n))
+        self._shuffle(items)
+        return items
+
+    def _shuffle(self, items: list[int]) -> None:
+        for i in reversed(range(1, len(items))):
+            j = self._interval(i)
+            items[i], items[j] = items[j], items[i]
+
+    def distinct(self, n: int, size: int) -> list[int]:
+        """``rng.choice(n, size=size, replace=False).tolist()``: numpy's Floyd sampling, then its Lemire shuffle (n up to 10,000)."""
+        if self._numpy is not None or not 0 <= size <= n <= 10_000:
+            return self.numpy().choice(n, size=size, replace=False).tolist()
+        picked: list[int] = []
+        chosen: set[int] = set()
+        for j in range(n - size, n):
+            value = self.below(j + 1)
+            if value in chosen:
+                value = j
+            chosen.add(value)
+            picked.append(value)
+        for i in reversed(range(1, size)):
+            j = self.below(i + 1)
+            picked[i], picked[j] = picked[j], picked[i]
+        return picked
+
     def numpy(self) -> np.random.Generator:
         """The numpy Generator at the state reached so far; from then on every draw goes through it."""
         if self._numpy is None:
-            generator = np.random.default_rng(np.random.SeedSequence(self._entropy))
+            generator = np.random.Generator(np.random.PCG64(_ANY_SEED))  # its state is replaced at once
             generator.bit_generator.state = {
                 "bit_generator": "PCG64",
                 "state": {"state": self._state, "inc": self._increment},
