@@ -362,7 +362,7 @@ def validate_command(context: _Context, path: Path | None, variants: int, seed: 
 
     from .engine.bank import load_bank
     from .engine.generate import check_seed
-    from .engine.quality import assess
+    from .engine.quality import assess_all
     from .engine.validate import validate_bank
     from .outputs import progress
 
@@ -372,8 +372,8 @@ def validate_command(context: _Context, path: Path | None, variants: int, seed: 
     if report:
         results = []
         with progress(len(bank.templates), "Assessing") as bar:
-            for _, template in sorted(bank.templates.items()):
-                results.append(assess(template, samples=variants, seed=check_seed(seed)))
+            for quality in assess_all([t for _, t in sorted(bank.templates.items())], samples=variants, seed=check_seed(seed)):
+                results.append(quality)
                 bar.update(1)
         if output_format == "json":
             click.echo(json.dumps([q.as_dict() for q in results], indent=2))

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import functools
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import QuizgenError
+from ..parallel import ordered_map, worker_count
 from .bank import Bank
 from .expressions import ExpressionError
 from .figures import variant_figures
 from .generate import generate, solve, within
 from .template import Template
-from .values import exact, format_number, is_array
+from .values import exact
 
 
 def run_template_tests(template: Template) -> list[str]:
@@ -64,10 +67,17 @@ def stress(template: Template, variants: int, seed: int) -> list[str]:
             return [f"{template.source}: variables (the worked steps of variant {variant.code}): {type(error).__name__}: {str(error)[:200]}"]
 
 
-def validate_bank(bank: Bank, variants: int, seed: int, progress: Callable[[], None] = lambda: None) -> list[str]:
+def check_template(template: Template, variants: int, seed: int) -> list[str]:
+    """A template's own tests, then its stress run."""
+    return run_template_tests(template) + stress(template, variants, seed)
+
+
+def validate_bank(bank: Bank, variants: int, seed: int, progress: Callable[[], None] = lambda: None, workers: int | None = None) -> list[str]:
+    """Every template checked (on every core: each template's checks are its own), the problems in the order of the ids."""
+    templates = [template for _, template in sorted(bank.templates.items())]
     problems: list[str] = []
-    for _, template in sorted(bank.templates.items()):
-        problems += run_template_tests(template)
-        problems += stress(template, variants, seed)
+    check = functools.partial(check_template, variants=variants, seed=seed)
+    for found in ordered_map(check, templates, worker_count(len(templates), workers)):
+        problems += found
         progress()
     return problems
