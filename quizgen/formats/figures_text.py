@@ -37,6 +37,7 @@ OUT_FIRST, OUT = "●", "○"  # the output's cells
 GLUE = "\u00a0"  # a space that is no place to break: inside "3 × 3"
 SHADES = " ░▒▓█"
 EIGHTHS = " ▏▎▍▌▋▊▉█"
+SKETCH_TAPS = 7  # taps a side the sketch of a large input draws
 BAR_CELLS = 40  # the longest bar, in cells
 CORNER_CELLS = 26  # as the SVG: a large input shows its corner when the kernel and a stride step fit in this many cells
 _CURVE_NAMES = {"sigmoid": "σ", "tanh": "tanh", "relu": "ReLU", "step": "step"}
@@ -127,14 +128,7 @@ def conv_grid(data: dict[str, Any], solution: bool, width: int) -> list[str]:
             legend.append(f"{NEXT} one stride step on")
         lines += _wrap(", ".join(legend), width)
     else:
-        lines += _wrap("input (not to scale): its sizes are written below", width)
-        inside = min(20, width - 2)
-        ring = PAD if (p_h or p_w) else CELL
-        lines.append(ring * (inside + 2))
-        for r in range(5):
-            body = (TAP * 3 if r < 3 else CELL * 3) + CELL * (inside - 3)
-            lines.append(ring + body + ring)
-        lines.append(ring * (inside + 2))
+        lines += conv_sketch(data, width)
     facts = [f"H × W = {_pair(data['input'])}", f"{name} {_pair(data['kernel'])}", f"stride {_either(data['stride'])}"]
     if p_h or p_w or not pooling:
         facts.append(f"padding {_either(data['padding'])}")
@@ -146,6 +140,32 @@ def conv_grid(data: dict[str, Any], solution: bool, width: int) -> list[str]:
     if solution and not data["symbolic"] and o_w * 2 <= width and o_h <= 2 * 12:
         lines += _wrap(f"the output cell by cell ({OUT_FIRST} comes from the {'window' if pooling else 'kernel'}'s first position):", width)
         lines += [" ".join(([OUT_FIRST] + [OUT] * (o_w - 1)) if r == 0 else [OUT] * o_w) for r in range(o_h)]
+    return lines
+
+
+def conv_sketch(data: dict[str, Any], width: int) -> list[str]:
+    """An input too big to draw cell by cell: the padding ring around it, and the kernel's taps in its corner, not to scale."""
+    (p_h, p_w), (k_h, k_w), (d_h, d_w) = data["padding"], data["kernel"], data["dilation"]
+    shown_h, shown_w = min(k_h, SKETCH_TAPS), min(k_w, SKETCH_TAPS)
+    across = CELL.join([TAP] * shown_w) if d_w > 1 else TAP * shown_w
+    taps = []
+    for r in range(shown_h):
+        taps.append(across)
+        if d_h > 1 and r < shown_h - 1:
+            taps.append(CELL * len(across))
+    inside = max(len(across) + 3, min(24, width - 2))
+    ring = PAD if (p_h or p_w) else CELL
+    note = "input, not to scale: the padding ring around it" if (p_h or p_w) else "input, not to scale"
+    note += f", and the {'window' if data['mode'] != 'conv' else 'kernel'}'s taps in its corner"
+    if d_h > 1 or d_w > 1:
+        note += f" (each {CELL} between two taps stands for {_either([d_h - 1, d_w - 1])} cell{'s' if max(d_h, d_w) > 2 else ''})"
+    if shown_h < k_h or shown_w < k_w:
+        note += f" ({shown_h} × {shown_w} of its {k_h} × {k_w} taps drawn)"
+    lines = _wrap(note + ":", width)
+    lines.append(ring * (inside + 2))
+    for row in taps + [""] * 2:
+        lines.append(ring + row + CELL * (inside - len(row)) + ring)
+    lines.append(ring * (inside + 2))
     return lines
 
 
