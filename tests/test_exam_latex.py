@@ -43,6 +43,17 @@ def test_a_spaced_hyphen_in_a_label_is_typeset_as_a_minus():
     assert label("mini-batch") == "mini-batch"
 
 
+def test_a_size_is_written_with_a_times_sign_as_on_the_typst_paper():
+    from quizgen.exams.latex import label, paragraphs
+    from quizgen.exams.papers import label as typst_label
+
+    assert label("counted a 3x3 kernel") == r"counted a $3 \times 3$ kernel"
+    assert [part.get("m") for part in typst_label("counted a 3x3 kernel")] == [None, "3 times 3", None]
+    table = paragraphs(r"$\begin{array}{ll} 1 & \text{max pool 2x2, stride 2} \end{array}$")  # a network's layer, in a table
+    assert r"\text{max pool 2\ensuremath{\times}2, stride 2}" in table
+    assert label("cnn.conv1x1_params and 0.5x2") == "cnn.conv1x1\\_params and 0.5x2"  # no size: a name, a decimal
+
+
 def test_the_source_uses_the_exam_class_and_amsmath(tmp_path):
     bank = load_bank(make_small_bank(tmp_path / "bank"))
     (tmp_path / "exam.toml").write_text(SPEC, encoding="utf-8")

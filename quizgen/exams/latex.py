@@ -31,6 +31,7 @@ from ..formats import prose
 from ..formats.render import RecordEnvironment
 from ..outputs import atomic_write_bytes
 from ..resources import templates_dir
+from .papers import SIZES, times_sign
 
 PDFLATEX_TIMEOUT = 120  # seconds per pass
 PDFLATEX_PASSES = 2  # as the sources' headers say: enough for "Page X of Y" (tests/test_exam_latex.py checks it is a fixed point)
@@ -164,15 +165,28 @@ def is_safe_math(tex: str) -> bool:
 
 
 def segments(items: list[prose.Segment]) -> str:
+    """Text escaped, math checked; a size such as 3x3 with a times sign (\\times), as the Typst papers show it."""
     parts = []
     for kind, body in items:
         if kind == "text":
-            parts.append(escape(body))
+            parts.append(_sized_text(body))
         elif kind == "display":
-            parts.append(r"\[ " + math(body) + r" \]")
+            parts.append(r"\[ " + math(times_sign(body)) + r" \]")
         else:
-            parts.append("$" + math(body) + "$")
+            parts.append("$" + math(times_sign(body)) + "$")  # a size in a table's \text{}: 3\ensuremath{\times}3
     return "".join(parts)
+
+
+def _sized_text(text: str) -> str:
+    """Text escaped, each size in it (3x3) as maths: $3 \\times 3$."""
+    if "x" not in text:
+        return escape(text)
+    out, position = [], 0
+    for size in SIZES.finditer(text):
+        out.append(escape(text[position : size.start()]) + rf"${size.group(1)} \times {size.group(2)}$")
+        position = size.end()
+    out.append(escape(text[position:]))
+    return "".join(out)
 
 
 def paragraphs(text: str | None) -> str:

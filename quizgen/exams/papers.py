@@ -150,7 +150,12 @@ def _inline(tex: str, fractions: bool = True) -> str:
     return inline_fractions(tex_to_typst(full_size_fractions(tex)))
 
 
-_SIZES = re.compile(r"(?<![\w.])(\d+)x(\d+)(?![\w.])")  # "max pool 2x2", in text or a table's \text{}: a times sign, 2×2
+SIZES = re.compile(r"(?<![\w.])(\d+)x(\d+)(?![\w.])")  # "max pool 2x2", in text or a table's \text{}: a times sign, 2×2
+
+
+def times_sign(body: str) -> str:
+    """Sizes written "3x3" (a kernel, a pooling window) with a times sign, 3×3: the Typst papers and the LaTeX sources alike."""
+    return SIZES.sub("\\1\u00d7\\2", body) if "x" in body else body
 
 
 def _segments(segments: list[prose.Segment], keep: frozenset[str] = frozenset(), fractions: bool = True) -> list[dict[str, Any]]:
@@ -160,8 +165,7 @@ def _segments(segments: list[prose.Segment], keep: frozenset[str] = frozenset(),
     """
     result: list[dict[str, Any]] = []
     for kind, body in segments:
-        if "x" in body:
-            body = _SIZES.sub("\\1\u00d7\\2", body)
+        body = times_sign(body)
         if kind == "text":
             result.append({"t": body})
         elif kind == "display":
