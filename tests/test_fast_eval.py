@@ -143,3 +143,26 @@ def test_random_stream_is_numpys():
                 assert ours.distinct(n, size) == theirs.choice(n, size=size, replace=False).tolist()
             else:  # numpy's own from here on
                 assert ours.random() == theirs.random()
+
+
+def test_placeholder_texts_render_as_jinja():
+    """Texts of plain {@ name @} placeholders are joined by hand; the result is Jinja's, for every text of the bank."""
+    from quizgen.engine.template import PlaceholderText
+
+    bank = load_bank()
+    checked = 0
+    for template in bank.templates.values():
+        if template.kind in TABLE_KINDS:
+            continue
+        variants = list(gen.generate(template, 2, seed=3))
+        fields = [template.text, template.note, template.solution, *(m.feedback for m in template.mistakes)]
+        for field in fields:
+            if isinstance(field, PlaceholderText):
+                for variant in variants:
+                    assert field.render(variant.context) == field.compiled.render(variant.context), template.id
+                    checked += 1
+    assert checked > 200
+    text = PlaceholderText.of("a {@ x @} b\n", None, {"x"})
+    assert text.pieces == ["a ", " b"] and text.names == ["x"]
+    for source in ["{@ x|lower @}", "{% if x %}y{% endif %}", "{@ true @}", "a {#@ c @#}", "a\r\nb"]:
+        assert PlaceholderText.of(source, None, {"x"}) is None, source

@@ -314,14 +314,15 @@ class _Rejected(Exception):
 
 def _evaluate_variables(
     template: Template, rng: VariantRandom | np.random.Generator | None, given: dict[str, Value] | None, constraints: list[Constraint], strict: bool, seen: set[str] | None = None,
-    fast_env: dict[str, Any] | None = None,
+    fast_env: dict[str, Any] | None = None, noted: dict[str, Any] | None = None,
 ) -> dict[str, Value]:
     """Draw and compute every variable in order, checking each constraint as soon as its names exist.
 
     With ``seen``, a draw whose note is already taken raises _Duplicate as soon as the
     note's variables are known, before the rest is computed: most rejected draws of a
     small template are duplicates, and they then cost only their draws. ``fast_env``, when
-    given, receives every value in its fast form (see _evaluate) for the mistakes.
+    given, receives every value in its fast form (see _evaluate) for the mistakes; ``noted``
+    the note and the context it was rendered from, so that they are not made twice.
     """
     env: dict[str, Value] = {}
     if fast_env is None:
@@ -366,33 +367,47 @@ def _evaluate_variables(
                 if strict:
                     raise _Rejected(constraint.message)
                 env.setdefault("__warnings__", []).append(constraint.message)  # type: ignore[union-attr]
-        if i == note_ready and _note(template, _context(template, env, template.note_names)) in seen:  # type: ignore[operator]
-            raise _Duplicate
+        if i == note_ready:
+            context = _context(template, env, template.note_names)
+            note = _note(template, context)
+            if note in seen:  # type: ignore[operator]
+                raise _Duplicate
+            if noted is not None:
+                noted.update(context=context, note=note)
     return env
 
 
-def _context(template: Template, env: dict[str, Value], only: Collection[str] | None = None) -> dict[str, str]:
-    """The variables a text shows (or those ``only`` names) as the TeX a question shows for each (one formatter for everything)."""
+def _context(template: Template, env: dict[str, Value], only: Collection[str] | None = None, known: dict[str, str] | None = None) -> dict[str, str]:
+    """The variables a text shows (or those ``only`` names) as the TeX a question shows for each (one formatter for everything).
+
+    ``known``: entries worked out before for the same values (the note's), taken as they are.
+    """
     if only is None:
         only = template.shown_names
     formats = {a.name: a for a in template.answers}
     context = {}
     for variable in template.variables:
-        if only is not None and variable.name not in only:
+        name = variable.name
+        if only is not None and name not in only:
             continue
-        value = env[variable.name]
-        spec = formats.get(variable.name)
+        if known is not None and name in known:
+            context[name] = known[name]
+            continue
+        value = env[name]
+        spec = formats.get(name)
         decimals = spec.decimals if spec else variable.decimals
         sigfigs = spec.sigfigs if spec else variable.sigfigs
         if isinstance(value, str):
-            context[variable.name] = value
+            context[name] = value
         elif isinstance(value, list):
-            context[variable.name] = ", ".join(map(str, value))
+            context[name] = ", ".join(map(str, value))
+        elif isinstance(value, sympy.Integer) and sigfigs is None:  # format_number's whole-number case, which value_tex keeps
+            context[name] = str(int(value.p)) + ("." + "0" * decimals if decimals else "")
         else:
             try:
-                context[variable.name] = value_tex(value, lambda v: format_number(v, decimals, sigfigs))
+                context[name] = value_tex(value, lambda v, d=decimals, s=sigfigs: format_number(v, d, s))
             except ValueError as error:
-                raise VariantError(f"{template.id}: variables.{variable.name}: {error}") from None
+                raise VariantError(f"{template.id}: variables.{name}: {error}") from None
     return context
 
 
@@ -506,10 +521,14 @@ class _Duplicate(Exception):
 
 def _assemble(
     template: Template, seed: int, index: int, env: dict[str, Value], rng: VariantRandom, warnings: list[str], seen: set[str] | None = None, nice: bool = False,
-    fast_env: dict[str, Any] | None = None,
+    fast_env: dict[str, Any] | None = None, noted: dict[str, Any] | None = None,
 ) -> Variant:
-    context = _context(template, env)
-    note = _note(template, context)
+    if noted:  # the note was made from the same values while drawing
+        context = _context(template, env, known=noted["context"])
+        note = noted["note"]
+    else:
+        context = _context(template, env)
+        note = _note(template, context)
     if seen is not None and note in seen:
         raise _Duplicate
     answers = _make_answers(template, env)
@@ -543,8 +562,9 @@ def make_variant(template: Template, seed: int, index: int, nice: bool = False, 
             stats.attempts += 1
         try:
             fast_env: dict[str, Any] = {}
-            env = _evaluate_variables(template, rng, None, constraints, strict=True, seen=seen, fast_env=fast_env)
-            return _assemble(template, seed, index, env, rng, [], seen, nice, fast_env)
+            noted: dict[str, Any] = {}
+            env = _evaluate_variables(template, rng, None, constraints, strict=True, seen=seen, fast_env=fast_env, noted=noted)
+            return _assemble(template, seed, index, env, rng, [], seen, nice, fast_env, noted)
         except _Rejected as rejection:
             reasons[rejection.reason] += 1
             if stats is not None:

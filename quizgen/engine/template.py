@@ -303,6 +303,51 @@ _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")  # every control character bu
 _LOST_BACKSLASH_N = re.compile(r"\n(abla|eq|eg|ot|otin|exists|leq|geq|mid|ewline|orm)(?![A-Za-z])")
 
 
+_PLACEHOLDER = re.compile(r"\{@\s*([A-Za-z][A-Za-z0-9_]*)\s*@\}")
+_JINJA_MARKS = ("{@", "@}", "{%", "%}", "{#@", "@#}", "\r")
+
+
+class PlaceholderText:
+    """A text whose only Jinja is ``{@ name @}`` placeholders, rendered by joining strings.
+
+    Most question texts, notes and feedback are just that, and Jinja's render (a new context
+    per call) costs more than the rest of a small variant. The output is what Jinja gives:
+    the source without its one trailing newline (keep_trailing_newline is off), each
+    placeholder replaced by its string. Anything else (a name missing from the context, a
+    value that is not a string) is rendered by the compiled Jinja template, so the result
+    or the error is Jinja's own.
+    """
+
+    def __init__(self, pieces: list[str], names: list[str], compiled: jinja2.Template):
+        self.pieces = pieces  # literal text around the placeholders: len(names) + 1 pieces
+        self.names = names
+        self.compiled = compiled
+
+    @classmethod
+    def of(cls, source: str, compiled: jinja2.Template, used: set[str]) -> PlaceholderText | None:
+        """The fast form of a text, or None when it uses anything but placeholders of its variables."""
+        text = source[:-1] if source.endswith("\n") else source
+        split = _PLACEHOLDER.split(text)
+        pieces, names = split[0::2], split[1::2]
+        if any(mark in piece for piece in pieces for mark in _JINJA_MARKS) or not set(names) <= used:
+            return None  # e.g. {@ x | lower @}, {% if %}, or {@ true @} (a Jinja constant, not a variable)
+        return cls(pieces, names, compiled)
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        context = args[0] if len(args) == 1 and not kwargs and isinstance(args[0], dict) else dict(*args, **kwargs)
+        out = [self.pieces[0]]
+        for name, piece in zip(self.names, self.pieces[1:]):
+            value = context.get(name)
+            if type(value) is not str:
+                return self.compiled.render(*args, **kwargs)
+            out.append(value)
+            out.append(piece)
+        return "".join(out)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.compiled, name)
+
+
 class FixedText:
     """A text with no placeholders, rendered once: renders to the same text always (as a Jinja template would)."""
 
@@ -407,7 +452,7 @@ class _Reader:
             raise
         if checked is None:
             _TEXT_NAMES.put(source, " ".join(sorted(used)))
-        return compiled, used
+        return PlaceholderText.of(source, compiled, used) or compiled, used
 
 
 def load_template(path: Path, bank_root: Path | None = None) -> Template:
