@@ -271,3 +271,16 @@ def test_a_vector_a_caption_shows_is_read_as_plain_text():
 
     assert plain_text(r"the weights w = \begin{bmatrix} -0.5 & 0.5 \end{bmatrix} marked") == "the weights w = [-0.5, 0.5] marked"
     assert plain_text("no maths, 3 × 3") == "no maths, 3 × 3"
+
+
+def test_long_bar_labels_go_over_their_bars_and_nothing_passes_the_width():
+    from quizgen.formats.figures_text import _fit, bars
+    from quizgen.formats.plain import text_width
+
+    data = {"values": [0.5, -0.25, 1.0], "shown": ["0.50", "-0.25", "1.00"], "labels": ["a rather long class name", "another long one", "x"], "axis": ""}
+    for width in (28, 40, 80):
+        lines = _fit(bars(data, True, width), width)
+        assert all(text_width(line) <= width for line in lines)
+        assert all(any(line.endswith(" " + value) for line in lines) for value in data["shown"])
+    narrow = bars(data, True, 28)
+    assert narrow[0] == "a rather long class name" and narrow[1].endswith("│████████ 0.50")

@@ -50,7 +50,7 @@ def figure_lines(figure: Figure, part: str, width: int, indent: str = "  ") -> l
     inner = width - text_width(indent)
     data = figure.data
     drawing = _DRAW[figure.kind](data, part == "solution", inner)
-    lines = [(indent + line).rstrip() for line in drawing]
+    lines = [(indent + line).rstrip() for line in _fit(drawing, inner)]
     return lines + [indent + line for line in _wrap(f"Figure: {plain_text(figure.caption)}", inner)]
 
 
@@ -60,6 +60,14 @@ _MATRIX = re.compile(r"\\begin\{([bpv]?matrix)\}.*?\\end\{\1\}", re.DOTALL)
 def plain_text(text: str) -> str:
     """A caption or alt text as the terminal shows it: a vector or matrix value that a placeholder wrote as TeX, read ('[0.9, -0.5]')."""
     return _MATRIX.sub(lambda match: math_to_plain(match.group(0)), text)
+
+
+def _fit(lines: list[str], width: int) -> list[str]:
+    """The width is a promise: a line an author's long label still makes too wide is wrapped at its spaces."""
+    fitted = []
+    for line in lines:
+        fitted += [line] if text_width(line) <= width else _wrap(line, width, "    ")
+    return fitted
 
 
 def _wrap(text: str, width: int, hang: str = "  ") -> list[str]:
@@ -271,7 +279,8 @@ def bars(data: dict[str, Any], solution: bool, width: int) -> list[str]:
     values, shown, labels = data["values"], data["shown"], data["labels"]
     label_w = max(text_width(label) for label in labels)
     value_w = max(text_width(s) for s in shown)
-    room = max(8, min(BAR_CELLS, width - label_w - value_w - 4))
+    above = width - label_w - value_w - 4 < 8  # long labels: each on a line of its own, over its bar
+    room = max(8, min(BAR_CELLS, width - value_w - 3 if above else width - label_w - value_w - 4))
     high, low = max(0.0, max(values)), min(0.0, min(values))
     span = (high - low) or 1.0
     negative = round(room * -low / span) if low < 0 else 0
@@ -283,7 +292,10 @@ def bars(data: dict[str, Any], solution: bool, width: int) -> list[str]:
         else:
             cells = round(-value / span * room)
             bar = " " * (negative - cells) + "█" * cells + "│" + " " * positive
-        lines.append(f"{label}{' ' * (label_w - text_width(label))} {bar.rstrip()} {text}")
+        if above:
+            lines += _wrap(label, width) + [f"{bar.rstrip()} {text}"]
+        else:
+            lines.append(f"{label}{' ' * (label_w - text_width(label))} {bar.rstrip()} {text}")
     return lines
 
 
