@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from quizgen.engine.bank import load_bank  # noqa: E402
-from quizgen.engine.generate import count_distinct, generate  # noqa: E402
+from quizgen.engine.counting import count_variants  # noqa: E402
+from quizgen.engine.generate import generate  # noqa: E402
 from quizgen.errors import VariantError  # noqa: E402
 from quizgen.formats.records import dumps, variant_record  # noqa: E402
 
@@ -50,9 +51,15 @@ def stream_memory(total: int) -> tuple[int, float, float]:
     drawing slows down as duplicates pile up).
     """
     bank = load_bank()
-    large = [t for t in bank.templates.values() if not count_distinct(t, limit=2_000)[1]]
+    counts = {t.id: count_variants(t) for t in bank.templates.values()}
+
+    def more_than(template, count: int) -> bool:
+        counted = counts[template.id]
+        return counted.method == "lower bound" or counted.value > count
+
+    large = [t for t in bank.templates.values() if more_than(t, 2_000)]
     share = -(-total // len(large))
-    chosen = sorted(t.id for t in large if not count_distinct(t, limit=4 * share)[1])  # room to spare
+    chosen = sorted(t.id for t in large if more_than(t, 4 * share))  # room to spare
     share = -(-total // len(chosen))
     command = [sys.executable, "-m", "quizgen", "generate", *chosen, "-n", str(share), "--format", "jsonl", "--seed", "3"]
     start = time.perf_counter()
