@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import functools
 import math
+import operator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable, Mapping
@@ -522,6 +523,8 @@ def _normal(x: Any) -> Any:
 
 
 def _fast_truth(x: Any) -> bool:
+    if x is True or x is False:
+        return x
     kind = type(x)
     if kind is bool or kind is int or kind is Fraction or kind is str:
         return bool(x)
@@ -543,6 +546,7 @@ def _fast_compare(a: Any, b: Any) -> int:
 
 
 _FAST_TYPES = (int, Fraction, bool, str)
+_DIRECT_COMPARATORS = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Eq: operator.eq, ast.NotEq: operator.ne}
 
 
 def _fast_divide(a: Any, b: Any) -> Any:
@@ -590,10 +594,28 @@ def _fast_power(base: Any, exponent: Any) -> Any:
     return _normal(base**exponent)
 
 
+def _fast_add(a: Any, b: Any) -> Any:
+    if type(a) is int and type(b) is int:  # the common case first: whole numbers
+        return a + b
+    return _normal(_number(a) + _number(b))
+
+
+def _fast_subtract(a: Any, b: Any) -> Any:
+    if type(a) is int and type(b) is int:
+        return a - b
+    return _normal(_number(a) - _number(b))
+
+
+def _fast_multiply(a: Any, b: Any) -> Any:
+    if type(a) is int and type(b) is int:
+        return a * b
+    return _normal(_number(a) * _number(b))
+
+
 _FAST_BINARY: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: lambda a, b: _normal(_number(a) + _number(b)),
-    ast.Sub: lambda a, b: _normal(_number(a) - _number(b)),
-    ast.Mult: lambda a, b: _normal(_number(a) * _number(b)),
+    ast.Add: _fast_add,
+    ast.Sub: _fast_subtract,
+    ast.Mult: _fast_multiply,
     ast.Div: _fast_divide,
     ast.FloorDiv: _fast_floordiv,
     ast.Mod: _fast_mod,
@@ -712,8 +734,7 @@ def compile_fast(node: Node) -> Callable[[Mapping[str, Any]], Any] | None:
         if node.name in _CONSTANTS:
             value = _CONSTANTS[node.name]
             return (lambda env: value) if isinstance(value, bool) else None
-        name = node.name
-        return lambda env: env[name]
+        return operator.itemgetter(node.name)
     children = [compile_fast(child) for child in node.children()]
     if any(child is None for child in children):
         return None
@@ -722,6 +743,12 @@ def compile_fast(node: Node) -> Callable[[Mapping[str, Any]], Any] | None:
         if operate is None:
             return None
         left, right = children
+        if isinstance(node.right, Number):  # 2*P, N - 1: no call for the constant
+            constant = right(None)
+            return lambda env: operate(left(env), constant)
+        if isinstance(node.left, Number):
+            constant = left(None)
+            return lambda env: operate(constant, right(env))
         return lambda env: operate(left(env), right(env))
     if isinstance(node, Unary):
         (operand,) = children
@@ -732,6 +759,17 @@ def compile_fast(node: Node) -> Callable[[Mapping[str, Any]], Any] | None:
         return lambda env: not _fast_truth(operand(env))
     if isinstance(node, Comparison):
         tests = [_COMPARATORS[op] for op in node.ops]
+        if len(tests) == 1:
+            test, direct = tests[0], _DIRECT_COMPARATORS[node.ops[0]]
+            first, second = children
+
+            def compare_two(env):
+                a, b = first(env), second(env)
+                if type(a) is int and type(b) is int:
+                    return direct(a, b)
+                return test(_fast_compare(a, b))
+
+            return compare_two
 
         def compare(env):
             values = [f(env) for f in children]
@@ -739,6 +777,11 @@ def compile_fast(node: Node) -> Callable[[Mapping[str, Any]], Any] | None:
 
         return compare
     if isinstance(node, Logical):
+        if len(children) == 2:
+            first, second = children
+            if node.op is ast.And:
+                return lambda env: _fast_truth(first(env)) and _fast_truth(second(env))
+            return lambda env: _fast_truth(first(env)) or _fast_truth(second(env))
         if node.op is ast.And:
             return lambda env: all(_fast_truth(f(env)) for f in children)
         return lambda env: any(_fast_truth(f(env)) for f in children)

@@ -243,6 +243,16 @@ def within(value: Value, target: Value, tolerance: Any) -> bool:
         return all(within(v, t, tol) for v, t, tol in zip(value, target, tolerance))
     if is_array(value):
         return False
+    if isinstance(value, sympy.Rational) and isinstance(target, sympy.Rational) and isinstance(tolerance, sympy.Rational):
+        # The same tests as below in Python ints (no sympy numbers made); the rare close call falls through
+        numerator, denominator = int(value.p) * int(target.q) - int(target.p) * int(value.q), int(value.q) * int(target.q)
+        if numerator == 0:
+            return True
+        tp, tq = int(tolerance.p), int(tolerance.q)
+        if abs(numerator) * tq <= tp * denominator:
+            return True
+        if abs(numerator) / denominator > 2 * (tp / tq):
+            return False
     difference = value - target
     if difference == 0:
         return True
