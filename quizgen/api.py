@@ -309,11 +309,14 @@ def export_html(
 # Exams
 
 
+_MOODLE_FILE = "moodle.xml"  # an exam build's Moodle question bank, beside its papers (--moodle N)
+
+
 def build_exam(
     spec: str | Path, out: str | Path, *, versions: int | None = None, roster: str | Path | None = None,
     seed: int | None = None, shard: tuple[int, int] | None = None, latex_pdf: bool = False, jobs: int | None = None,
     moodle: int | None = None, bank: Bank | str | Path | None = None, progress: Progress | None = None,
-    on_start: Callable[[int], Any] | None = None, sheets: bool = False, force: bool = False,
+    on_start: Callable[[int], Any] | None = None, sheets: bool = False, force: bool = False, writes_moodle: bool = False,
 ) -> dict[str, Any]:
     """Papers and answer keys (PDF via Typst, LaTeX sources) and ``manifest.json`` in ``out``.
 
@@ -322,7 +325,8 @@ def build_exam(
     ``moodle=N`` also writes ``moodle.xml`` with N variants per template; ``sheets=True`` (or the spec's
     ``sheets = true``) prints answer sheets a scanner can read (corner marks, a QR code per page, digit grids). Returns the
     manifest: seed, bank fingerprint, and every paper's variant codes and answers.
-    A folder holding another build is refused unless ``force`` (which removes that build's files).
+    A folder holding another build is refused unless ``force`` (which removes that build's files,
+    its ``moodle.xml`` too). ``writes_moodle``: the caller writes ``moodle.xml`` itself, after the build.
     ``on_start`` hears how many papers will be built before the first one is (a progress bar's
     length); ``progress`` hears each paper finished. An error leaves no manifest.
     """
@@ -337,9 +341,11 @@ def build_exam(
     mode, papers = papers_for(exam, versions, Path(roster) if roster is not None else None)
     seed = check_seed(seed if seed is not None else exam.seed)
     _started(on_start, len(slice_of(papers, *shard) if shard else papers))
-    manifest = build(exam, loaded, papers, Path(out), seed, mode, shard, latex_pdf, jobs, progress=progress, sheets=sheets or exam.sheets, force=force)
+    beside = {"moodle": _MOODLE_FILE} if moodle is not None or writes_moodle else None  # recorded, so that --force removes it too
+    manifest = build(exam, loaded, papers, Path(out), seed, mode, shard, latex_pdf, jobs, progress=progress, sheets=sheets or exam.sheets, force=force,
+                     beside=beside)
     if moodle is not None:
-        export_moodle(exam=spec, variants=moodle, seed=seed, allow_fewer=True, output=Path(out) / "moodle.xml", bank=loaded)
+        export_moodle(exam=spec, variants=moodle, seed=seed, allow_fewer=True, output=Path(out) / _MOODLE_FILE, bank=loaded)
     return manifest
 
 

@@ -735,7 +735,8 @@ def exam_build_command(context: _Context, spec_path: Path, out: Path, versions: 
     """
     with _bar("Building papers") as (start, advance):
         manifest = api.build_exam(spec_path, out, versions=versions, roster=roster, seed=seed, shard=_parse_shard(shard_text),
-                                  latex_pdf=latex_pdf, jobs=jobs, bank=context.bank, progress=advance, on_start=start, sheets=sheets, force=force)
+                                  latex_pdf=latex_pdf, jobs=jobs, bank=context.bank, progress=advance, on_start=start, sheets=sheets, force=force,
+                                  writes_moodle=moodle_variants is not None)
     context.warn_broken()
     seed = manifest["seed"]
     built = len(manifest["papers"])

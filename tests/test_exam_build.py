@@ -269,6 +269,11 @@ def test_moodle_option_writes_the_exams_moodle_xml(setup, tmp_path):
     drawn = {question["template"] for paper in manifest_of(tmp_path / "out")["papers"] for question in paper["questions"]}
     assert drawn <= {c.removeprefix("quizgen:") for c in categories}, "every template on the paper has its category"
     assert "Wrote" in result.output and "moodle.xml" in result.output
+    assert manifest_of(tmp_path / "out")["files"]["moodle"] == "moodle.xml", "the build's manifest names the file"
+    result = build(bank, folder / "exam.toml", tmp_path / "out", "--versions", "2", "--seed", "12", "--force")
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "out" / "moodle.xml").exists(), "--force removes the earlier build's moodle.xml with its papers"
+    assert "moodle" not in manifest_of(tmp_path / "out")["files"]
 
 
 @pytest.mark.parametrize(

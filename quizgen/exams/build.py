@@ -18,7 +18,9 @@ Ctrl-C, SIGTERM) leaves ``--out`` as it was, and no temporary files.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import gc
 import io
 import json
 import multiprocessing
@@ -122,11 +124,14 @@ def build_exam(
     progress: Callable[[int], Any] | None = None,
     sheets: bool = False,
     force: bool = False,
+    beside: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Write every paper of ``papers`` (or of the ``part`` = (K, N) slice) and return the manifest written.
 
     A folder that holds another build (its manifest says another spec, seed, bank, mode or
     roster size) is refused, unless ``force``: then that build's files are removed first.
+    ``beside``: files the caller writes into ``out`` after the build ({"moodle": "moodle.xml"}),
+    named in the manifest's files so that a later ``force`` removes them with the build's own.
     """
     from .latex import pdflatex
 
@@ -149,7 +154,8 @@ def build_exam(
     except OSError as error:
         raise QuizgenError(f"--out {out}: cannot write there ({error.strerror or error})") from None
     try:
-        manifest = _build_into(staging, spec, bank, papers, selected, seed, mode, part, latex_pdf, workers, progress, sheets)
+        with _frozen_heap():
+            manifest = _build_into(staging, spec, bank, papers, selected, seed, mode, part, latex_pdf, workers, progress, sheets, beside or {})
         _move_into(staging, out, last=f"manifest{_suffix(part)}.json")
     except BaseException:
         if created:
@@ -159,6 +165,25 @@ def build_exam(
         shutil.rmtree(staging, ignore_errors=True)
     save_conversions()  # the next build starts with this one's formula shapes
     return manifest
+
+
+@contextlib.contextmanager
+def _frozen_heap():
+    """The objects made before the build (the bank, its compiled templates, sympy) out of the garbage collector's sight.
+
+    The build makes many short-lived objects, and each full collection would walk the
+    whole heap again (a tenth of a second per build); forked workers then leave the
+    inherited pages unwritten too. The objects go back under collection at the end, unless
+    the caller had frozen some itself.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _check_previous(out: Path, identity: dict[str, Any], force: bool) -> None:
@@ -205,6 +230,7 @@ def _move_into(staging: Path, out: Path, last: str) -> None:
 def _build_into(
     out: Path, spec: ExamSpec, bank: Bank, papers: list[PaperKey], selected: list[PaperKey], seed: int, mode: str,
     part: tuple[int, int] | None, latex_pdf: bool, workers: int | None, progress: Callable[[int], Any] | None, sheets: bool = False,
+    beside: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The whole build, written into ``out`` (a staging folder): PDFs, LaTeX, combined PDFs, then the manifest."""
     from .papers import typst_started
@@ -224,7 +250,7 @@ def _build_into(
         method = "spawn"
     suffix = _suffix(part)
     combined = {"all_papers": f"all-papers{suffix}.pdf", "all_keys": f"all-keys{suffix}.pdf"}
-    files = {**combined, "answers_template": f"answers-template{suffix}.csv"}
+    files = {**combined, "answers_template": f"answers-template{suffix}.csv", **(beside or {})}
     pool = None if in_process else multiprocessing.get_context(method).Pool(count, initializer=_warm_up)
     try:
         batch = _Batch(spec, bank, seed, out, latex_pdf, pool or _InProcess(), progress, _sheets(spec, bank, seed) if sheets else None)
