@@ -13,6 +13,7 @@ import itertools
 import math
 import zlib
 from collections import Counter
+from fractions import Fraction
 from dataclasses import dataclass, field
 from typing import Any, Collection, Iterator
 
@@ -27,6 +28,7 @@ from .expressions import from_fast, to_fast
 from .template import TABLE_KINDS, AnswerSpec, Constraint, FixedText, Template, Tolerance
 from .tex import TexPrinter, default_symbol, has_conditional, value_tex
 from .values import (
+    _MAX_BITS,
     Value,
     check_size,
     exact,
@@ -341,7 +343,6 @@ def _evaluate_variables(
     pending = sorted(constraints, key=lambda c: c.after)
     position = 0
     for i, variable in enumerate(template.variables):
-        where = f"{template.id}: variables.{variable.name}"
         try:
             if variable.is_draw:
                 if given is not None:
@@ -349,20 +350,26 @@ def _evaluate_variables(
                 else:
                     distribution = variable.fixed or variable.expression.evaluate(env)
                     if not isinstance(distribution, Distribution):
-                        raise VariantError(f"{where}.draw: does not describe a draw")
+                        raise VariantError(f"{template.id}: variables.{variable.name}.draw: does not describe a draw")
                     env[variable.name] = value = distribution.sample(rng)
                 fast_env[variable.name] = to_fast(value)
             else:
                 value, fast = _evaluate(variable.expression, env, fast_env)
                 env[variable.name], fast_env[variable.name] = value, fast
-                if not _finite(value):
-                    raise ArithmeticError(f"{variable.name} is not a finite real number (a division by zero?)")
-                check_size(value)
+                kind = type(fast)
+                if kind is int or kind is Fraction:  # finite; check_size's test on the int or Fraction itself
+                    bits = fast.bit_length() if kind is int else max(fast.numerator.bit_length(), fast.denominator.bit_length())
+                    if bits > _MAX_BITS:
+                        check_size(value)
+                else:
+                    if not _finite(value):
+                        raise ArithmeticError(f"{variable.name} is not a finite real number (a division by zero?)")
+                    check_size(value)
         except ExpressionError as error:
-            raise VariantError(f"{where}: {error}") from None
+            raise VariantError(f"{template.id}: variables.{variable.name}: {error}") from None
         except (ZeroDivisionError, ValueError, TypeError, IndexError, ArithmeticError, AttributeError, RecursionError, MemoryError) as error:
             if given is not None:
-                raise VariantError(f"{where}: cannot be computed from these values ({error or type(error).__name__})") from None
+                raise VariantError(f"{template.id}: variables.{variable.name}: cannot be computed from these values ({error or type(error).__name__})") from None
             raise _Rejected(f"{variable.name} cannot be computed ({error or type(error).__name__})") from None
         while position < len(pending) and pending[position].after <= i:
             constraint = pending[position]
@@ -446,15 +453,16 @@ def _make_mistakes(
     for mistake in template.mistakes:
         answer = by_name[mistake.answer]
         try:
-            value = _evaluate(mistake.expression, env, fast_env)[0]
+            value, fast = _evaluate(mistake.expression, env, fast_env)
         except (ZeroDivisionError, ValueError, TypeError, IndexError, ArithmeticError, ExpressionError) as error:
             dropped.append((mistake.name, f"cannot be computed ({error or type(error).__name__})"))
             continue
-        if not _finite(value):
+        rational = (type(fast) is int or type(fast) is Fraction) and not is_array(answer.value)  # a finite real number of the answer's shape
+        if not rational and not _finite(value):
             dropped.append((mistake.name, "is not a finite number"))
             continue
         wrong_shape = is_array(value) != is_array(answer.value) or (is_array(value) and value.shape != answer.value.shape)
-        if wrong_shape or isinstance(value, (str, list, bool)) or (not is_array(value) and not getattr(value, "is_real", False)):
+        if not rational and (wrong_shape or isinstance(value, (str, list, bool)) or (not is_array(value) and not getattr(value, "is_real", False))):
             dropped.append((mistake.name, "has another shape than the answer"))
             continue
         try:
