@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import base64
 import math
-import xml.etree.ElementTree as ElementTree
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal
 from fractions import Fraction
 from functools import lru_cache
 from html import escape
 from typing import Any, Callable, Iterable
+from xml.parsers import expat
 
 import jinja2
 import sympy
@@ -179,12 +180,27 @@ def tolerance_text(value: Fraction) -> str:
 
 def exact_fraction(value: Any) -> Fraction:
     """A variant's exact scalar as a Fraction: rationals exactly, other reals (exp, sqrt, pi) to 60 digits."""
+    kind = type(value)
+    if kind is Fraction:
+        return value
+    if kind is int:
+        return Fraction(value)
     if isinstance(value, sympy.Rational):
         return Fraction(int(value.p), int(value.q))
+    if kind is sympy.Float:  # its 60 digits are those of its binary value: worked out once for each (a value recurs)
+        fraction = _FLOATS.get(value._mpf_)
+        if fraction is None:
+            if len(_FLOATS) >= 65536:
+                _FLOATS.clear()
+            fraction = _FLOATS[value._mpf_] = Fraction(to_decimal(value))
+        return fraction
     try:
         return Fraction(to_decimal(value))
     except (ValueError, TypeError, ArithmeticError) as error:
         raise RenderError(f"{value} is not a real number ({error})") from None
+
+
+_FLOATS: dict[tuple, Fraction] = {}  # exact_fraction of a sympy Float, by its binary value (mpmath's mpf tuple)
 
 
 def _flat(value: Any) -> list[Any]:
@@ -245,7 +261,8 @@ def math_html(tex: str) -> str:
     return r"\(" + escape(tex, quote=False) + r"\)"
 
 
-_CLOZE = str.maketrans({"&": "&amp;", "\\": "&#92;", "}": "\\}", "#": "\\#", "~": "&#126;"})
+_CLOZE = {"\\": "&#92;", "}": "\\}", "#": "\\#", "~": "&#126;"}
+_CLOZE_SPECIAL = re.compile(r"[\\}#~]")
 
 
 def cloze_escape(html: str) -> str:
@@ -253,11 +270,14 @@ def cloze_escape(html: str) -> str:
 
     The parser ends an answer at ~ # } and a feedback at ~ } unless a backslash (or, for
     the answer, '&') comes just before; it then entity-decodes the text and turns \\} and \\#
-    back into } and #. So, in one pass: '&' → '&amp;' (the decoding gives the HTML back),
+    back into } and #. So: '&' → '&amp;' (the decoding gives the HTML back), then in one pass
     '\\' → '&#92;' (a backslash of the text can then never escape anything), '}' → '\\}',
     '#' → '\\#', '~' → '&#126;'.
     """
-    return html.translate(_CLOZE)
+    html = html.replace("&", "&amp;")  # first: the other replacements bring '&'s of their own
+    if _CLOZE_SPECIAL.search(html) is None:  # most feedback (str.translate would look every character up)
+        return html
+    return _CLOZE_SPECIAL.sub(lambda match: _CLOZE[match.group()], html)
 
 
 def cdata(text: str) -> Markup:
@@ -310,14 +330,20 @@ class _MistakeFeedback:
         if mistake.name not in self.made:
             text = self.texts.get(mistake.name)
             text = mistake.feedback if text is None else text
-            if self.plain:
-                plain = " ".join("".join(part if kind == "text" else math_to_plain(part) for kind, part in segments) for segments in prose.paragraphs(text))
-                body = escape(" ".join(plain.split()), quote=False)
-            else:
-                body = prose_html(text, f"{self.source}: mistakes.{mistake.name}.feedback")
-            body = " ".join(body.removeprefix("<p>").removesuffix("</p>").replace("</p>\n<p>", "<br>").split())
-            self.made[mistake.name] = f"<p><strong>{escape(_first_upper(mistake.label))}?</strong> {body}</p>"
+            self.made[mistake.name] = _mistake_html(text, mistake.label, self.plain, f"{self.source}: mistakes.{mistake.name}.feedback")
         return self.made[mistake.name]
+
+
+@lru_cache(maxsize=16384)
+def _mistake_html(text: str, label: str, plain: bool, where: str) -> str:
+    """A mistake's feedback paragraph: made once per text (most feedback shows no drawn value, so it recurs on every variant)."""
+    if plain:
+        words = " ".join("".join(part if kind == "text" else math_to_plain(part) for kind, part in segments) for segments in prose.paragraphs(text))
+        body = escape(" ".join(words.split()), quote=False)
+    else:
+        body = prose_html(text, where)
+    body = " ".join(body.removeprefix("<p>").removesuffix("</p>").replace("</p>\n<p>", "<br>").split())
+    return f"<p><strong>{escape(_first_upper(label))}?</strong> {body}</p>"
 
 
 def _key_tex(answer: dict[str, Any]) -> str:
@@ -336,36 +362,62 @@ def _numeric_answers(element: Element, feedback: _MistakeFeedback, catch_all: bo
     rounded value (what a student who made it would type). A mistake whose rounded value
     Moodle would already mark right is left out: it can never be reached.
     """
-    right = NumericAnswer(decimal_text(element.exact), tolerance_text(element.tolerance), 100, _right_feedback(element.rounded, element.tolerance))
-    if _same_number(element.rounded, element.exact):
-        right.value = element.rounded  # the same number as the key writes it ('-1.0', not '-1')
-    answers = [right]
-    shown = _shown_key(element, right.feedback)
-    if shown is not None:
-        answers.insert(0, shown)
-    for value, shown, mistake in element.mistakes:
-        if accepts(right, shown) or accepts(right, decimal_text(value)):
+    answers = []
+    for value, tolerance, fraction, text, index, kept in _answer_plan(element.exact, element.tolerance, element.rounded, tuple((v, shown) for v, shown, _ in element.mistakes)):
+        if index is None:
+            answers.append(NumericAnswer(value, tolerance, fraction, text))
             continue
-        centre = decimal_text(value)
-        reach = max(element.tolerance, abs(Fraction(shown) - Fraction(centre)))  # from the centre Moodle keeps
-        candidate = NumericAnswer(centre, tolerance_text(reach), 0, feedback(mistake), mistake.name)
-        if any(a.value == candidate.value and a.tolerance == candidate.tolerance for a in answers):
-            continue
-        answers.append(candidate)
+        mistake = element.mistakes[index][2]
+        text = feedback(mistake)  # also for a duplicate left out: its feedback must render
+        if kept:
+            answers.append(NumericAnswer(value, tolerance, fraction, text, mistake.name))
     if catch_all:
         answers.append(NumericAnswer("*", "0", 0, "<p>Not right: compare your working with the worked solution.</p>"))
     return answers
 
 
+Plan = tuple[tuple[str, str, int, str, int | None, bool], ...]  # see _answer_plan
+
+
+@lru_cache(maxsize=32768)
+def _answer_plan(exact: Fraction, tolerance: Fraction, rounded: str, mistakes: tuple[tuple[Fraction, str], ...]) -> Plan:
+    """:func:`_numeric_answers` without the mistakes' feedback: (value, tolerance, fraction, the right
+    answer's feedback, the index of the mistake, kept) for each answer, in order.
+
+    Worked out once for each number, tolerance, key and mistakes' values: whole numbers and
+    zeros recur across variants (about two numbers in five of the bank's).
+    """
+    exact_text = decimal_text(exact)
+    tolerance_shown = tolerance_text(tolerance)
+    right_feedback = _right_feedback(rounded, tolerance, tolerance_shown)
+    right = (rounded if _same_number(rounded, exact) else exact_text, tolerance_shown)  # the key's own text: '-1.0', not '-1'
+    plan: list[tuple[str, str, int, str, int | None, bool]] = [(*right, 100, right_feedback, None, True)]
+    shown = _shown_key(exact, tolerance, rounded, exact_text)
+    if shown is not None:
+        plan.insert(0, (rounded, shown, 100, right_feedback, None, True))
+    low, high = moodle_interval(*right)  # what accepts(right, ...) tests
+    for index, (value, shown_value) in enumerate(mistakes):
+        centre = decimal_text(value)
+        if low <= float(shown_value) <= high or low <= float(centre) <= high:
+            continue
+        reach = tolerance_text(max(tolerance, abs(_fraction(shown_value) - _fraction(centre))))  # from the centre Moodle keeps
+        duplicate = any(entry[5] and entry[0] == centre and entry[1] == reach for entry in plan)
+        plan.append((centre, reach, 0, "", index, not duplicate))
+    return tuple(plan)
+
+
+_fraction = lru_cache(maxsize=65536)(Fraction)  # a number's text as a Fraction: keys and centres recur across variants
+
+
 def _same_number(text: str, value: Fraction) -> bool:
     try:
-        return Fraction(text) == value
+        return _fraction(text) == value
     except (ValueError, ZeroDivisionError):
         return False
 
 
-def _shown_key(element: Element, feedback: str) -> NumericAnswer | None:
-    """The rounded key as a first right answer, so that Moodle's "The correct answer is" shows it, not 14 digits.
+def _shown_key(exact: Fraction, tolerance: Fraction, rounded_text: str, exact_text: str) -> str | None:
+    """The tolerance of the rounded key as a first right answer, so that Moodle's "The correct answer is" shows it, not 14 digits.
 
     Its interval lies inside the exact answer's (centre the rounded value, tolerance what is
     left of the answer's, rounded down), and the exact answer follows it: the two together
@@ -374,21 +426,23 @@ def _shown_key(element: Element, feedback: str) -> NumericAnswer | None:
     than the rounding).
     """
     try:
-        rounded = Fraction(element.rounded)
+        rounded = _fraction(rounded_text)
     except (ValueError, ZeroDivisionError):
         return None
-    centre = Fraction(decimal_text(element.exact))  # the exact answer as written (14 digits), which Moodle's interval is around
-    margin = abs(centre) / 10**13  # Moodle computes the intervals in floating point: keep clear of their last digit
-    left = element.tolerance - abs(rounded - centre) - margin
-    if rounded == element.exact or left < 0 or decimal_text(rounded) == decimal_text(element.exact):
+    if rounded == exact:
         return None
-    return NumericAnswer(element.rounded, decimal_text(left, ROUND_FLOOR), 100, feedback)  # as the key shows it, trailing zeros too
+    centre = _fraction(exact_text)  # the exact answer as written (14 digits), which Moodle's interval is around
+    margin = abs(centre) / 10**13  # Moodle computes the intervals in floating point: keep clear of their last digit
+    left = tolerance - abs(rounded - centre) - margin
+    if left < 0 or decimal_text(rounded) == exact_text:
+        return None
+    return decimal_text(left, ROUND_FLOOR)  # centred on the key as it shows it, trailing zeros too
 
 
-def _right_feedback(rounded: str, tolerance: Fraction) -> str:
+def _right_feedback(rounded: str, tolerance: Fraction, tolerance_shown: str) -> str:
     if tolerance == 0:
         return f"<p>Right: {escape(rounded)}.</p>"
-    return f"<p>Right: {escape(rounded)} (answers within {escape(tolerance_text(tolerance))} of the exact value are accepted).</p>"
+    return f"<p>Right: {escape(rounded)} (answers within {escape(tolerance_shown)} of the exact value are accepted).</p>"
 
 
 @dataclass
@@ -473,7 +527,8 @@ def gap_weights(points: float | None, count: int) -> list[int]:
     return [(i + 1) * whole // count - i * whole // count for i in range(count)]
 
 
-def _cloze(question: MoodleQuestion, variant: Variant, record: dict[str, Any], feedback: _MistakeFeedback, points: float | None = None) -> None:
+def _cloze(question: MoodleQuestion, variant: Variant, record: dict[str, Any], feedback: _MistakeFeedback, text: str, points: float | None = None) -> None:
+    """The gaps and the text of a cloze question; ``text`` is its prose as HTML."""
     template = variant.template
     answers = []
     for answer, shown in zip(variant.answers, record["answers"]):
@@ -493,7 +548,7 @@ def _cloze(question: MoodleQuestion, variant: Variant, record: dict[str, Any], f
         else:
             rows = [markup]
         parts.append({"label": shown["label"], "kind": shown["kind"], "unit": shown["unit"], "rows": rows})
-    body = _environment("moodle").get_template("cloze.html.j2").render(text=Markup(_protect_braces(prose_html(record["text"], f"{template.source}: text"))), parts=parts, code=record["code"])
+    body = _environment("moodle").get_template("cloze.html.j2").render(text=Markup(_protect_braces(text)), parts=parts, code=record["code"])
     question.text = body.strip()
 
 
@@ -537,6 +592,7 @@ def build_question(variant: Variant, points: float | None = None, penalty: float
     template = variant.template
     record = variant_record(variant) if record is None else record
     qtype = _question_type(record)
+    text = prose_html(record["text"], f"{template.source}: text")
     general = _environment("moodle").get_template("solution.html.j2").render(v=record, key=[(a, _key_tex(a)) for a in record["answers"]])
     question = MoodleQuestion(
         qtype=qtype,
@@ -544,7 +600,7 @@ def build_question(variant: Variant, points: float | None = None, penalty: float
         idnumber=_idnumber(template.id, record["code"]),
         template=template.id,
         code=record["code"],
-        text=prose_html(record["text"], f"{template.source}: text") + f'\n<p><small>Variant {escape(record["code"])}</small></p>',
+        text=text + f'\n<p><small>Variant {escape(record["code"])}</small></p>',
         general_feedback=general.strip(),
         defaultgrade=1.0 if points is None else points,
         penalty=penalty,
@@ -559,7 +615,7 @@ def build_question(variant: Variant, points: float | None = None, penalty: float
     elif qtype == "matching":
         _matching(question, record, template)
     else:
-        _cloze(question, variant, record, feedback, points)
+        _cloze(question, variant, record, feedback, text, points)
         question.defaultgrade = float(sum(gap.weight for gap in question.gaps))  # Moodle takes a cloze's mark from its gaps' weights
     if template.figures:
         _attach_figures(question, variant, qtype == "cloze")
@@ -682,13 +738,38 @@ def render_category_xml(category: MoodleCategory) -> None:
     """A category's part of the Moodle XML file, checked by an XML parser: the file is only these parts in <quiz>."""
     text = _environment("moodle").get_template("category.xml.j2").render(category=category).rstrip("\n")
     try:
-        root = ElementTree.fromstring(f"<quiz>{text}</quiz>".encode("utf-8"))
-    except ElementTree.ParseError as error:
+        top = _top_elements(f"<quiz>{text}</quiz>")
+    except expat.ExpatError as error:
         raise RenderError(f"{category.template}: the Moodle XML does not parse ({error})") from None
     expected = 1 + len(category.questions)
-    if len(root) != expected or any(element.tag != "question" for element in root):
-        raise RenderError(f"{category.template}: the Moodle XML holds {len(root)} elements, expected {expected} <question> elements")
+    if len(top) != expected or any(tag != "question" for tag in top):
+        raise RenderError(f"{category.template}: the Moodle XML holds {len(top)} elements, expected {expected} <question> elements")
     category.xml = text
+
+
+def _top_elements(document: str) -> list[str]:
+    """The tags of the root's children, read by the XML parser itself (expat, as ElementTree uses it).
+
+    It checks all that parsing into a tree does (well-formed, legal characters and entities,
+    one root) at a third of the cost, as it builds no tree: only the nesting depth is kept.
+    """
+    parser = expat.ParserCreate()
+    top: list[str] = []
+    depth = 0
+
+    def start(tag: str, attributes: dict[str, str]) -> None:
+        nonlocal depth
+        if depth == 1:
+            top.append(tag)
+        depth += 1
+
+    def end(tag: str) -> None:
+        nonlocal depth
+        depth -= 1
+
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    parser.Parse(document.encode("utf-8"), True)
+    return top
 
 
 def render_moodle_xml(categories: list[MoodleCategory], seed: int) -> str:
