@@ -11,7 +11,8 @@ One page at a time, and no marking here (that is ``quizgen.marking.scans``):
    printed geometry at PX_PER_MM, which undoes rotation, shift, scale and perspective;
 4. the page is divided by its own smooth background (uneven lighting, grey paper), and each
    bubble of the paper's layout (``quizgen.exams.layout``) is measured: the share of its
-   inside that is inked, less what the printed label inside an empty bubble inks.
+   inside that is inked. The printed label counts too: an unmarked bubble reads up to 0.07
+   (a 'B'), which is why EMPTY cannot go lower until each label's own ink is subtracted.
 
 A tick is read only when it is clear: a bubble at least TICKED full is ticked, one at most
 EMPTY full is empty, and anything between is doubtful. The marking sends doubtful bubbles
