@@ -24,7 +24,7 @@ from quizgen.engine.template import TABLE_KINDS
 
 EXPRESSIONS = [
     "a + b", "a - b", "a * b", "a / b", "a // b", "a % b", "a ** n", "-a", "+a",
-    "floor(a / b) + 1", "ceil(a / b)", "abs(a - b)", "sqrt(a * a)", "sqrt(a)", "min(a, b, n)", "max(a, b)",
+    "floor(a / b) + 1", "ceil(a / b)", "floor((a - b + 2*n) / n)", "ceil(-a / n)", "floor(a) / b", "abs(a - b)", "sqrt(a * a)", "sqrt(a)", "min(a, b, n)", "max(a, b)",
     "a < b", "a <= b <= n", "a == b", "a != b", "a > b and b >= n", "a > b or not b == n", "a if a > b else b",
     "is_integer(a / b)", "is_odd(n)", "all(a > b)", "sum(a)", "(a - b + 2*n) % b == 0",
     "conv_output_size(a, b, n, 2)", "same_padding(n)", "conv_params(n, n, a, b)", "dilated_kernel(n, a)",

@@ -554,8 +554,23 @@ def _fast_divide(a: Any, b: Any) -> Any:
     if b == 0:
         raise ZeroDivisionError("division by zero")
     if type(a) is int and type(b) is int:
-        return _normal(Fraction(a, b))
+        whole, rest = divmod(a, b)
+        return whole if rest == 0 else Fraction(a, b)
     return _normal(a / b)
+
+
+def _fast_floor_of_quotient(a: Any, b: Any) -> int:
+    """floor(a / b): for whole numbers a // b, with no Fraction made."""
+    if type(a) is int and type(b) is int and b != 0:
+        return a // b
+    return _fast_floor(_fast_divide(a, b))
+
+
+def _fast_ceil_of_quotient(a: Any, b: Any) -> int:
+    """ceil(a / b): for whole numbers -((-a) // b)."""
+    if type(a) is int and type(b) is int and b != 0:
+        return -(-a // b)
+    return _fast_ceil(_fast_divide(a, b))
 
 
 def _fast_floordiv(a: Any, b: Any) -> Any:
@@ -789,6 +804,11 @@ def compile_fast(node: Node) -> Callable[[Mapping[str, Any]], Any] | None:
         test, body, orelse = children
         return lambda env: body(env) if _fast_truth(test(env)) else orelse(env)
     if isinstance(node, Call):
+        quotient = node.args[0] if len(node.args) == 1 and not node.kwargs else None
+        if node.function in ("floor", "ceil") and isinstance(quotient, Binary) and quotient.op is ast.Div:
+            numerator, denominator = compile_fast(quotient.left), compile_fast(quotient.right)
+            rounded = _fast_floor_of_quotient if node.function == "floor" else _fast_ceil_of_quotient
+            return lambda env: rounded(numerator(env), denominator(env))
         if node.function in _FAST_BUILTINS:
             call = _FAST_BUILTINS[node.function]
         elif node.function in _RATIONAL_FORMULAS:
