@@ -677,9 +677,11 @@ class _Counter:
         self.checks_limit = math.inf  # sampling is bounded by its number of samples
         weights: list[int] = []
         found: set[tuple] = set()
+        parents = {n for check in self.parents.values() if check is not None for n in check.scope}
         for _ in range(self.samples):
-            values: dict[str, Any] = {}
-            keys: dict[str, Any] = {}
+            values: dict[str, Any] = {}  # the draws, then the computed values, of this sample
+            fast: dict[str, Any] = {}
+            keys: dict[str, Any] = {}  # of the draws that other draws' arguments read
             weight = 1
             for i, name in enumerate(order):
                 distribution = self.distribution(name, values, keys)
@@ -689,14 +691,35 @@ class _Counter:
                     break
                 size, value = drawn
                 weight *= size
-                values[name], keys[name] = value, _key(value)
-                if not all(check.holds(values, keys, self) for check in checks[i]):
+                values[name], fast[name] = value, to_fast(value)
+                if name in parents:
+                    keys[name] = _key(value)
+                if not all(self._holds_once(check, values, fast) for check in checks[i]):
                     weight = 0
                     break
             weights.append(weight)
             if weight:
-                found.add(tuple(keys[n] for n in order))
+                found.add(tuple(_key(values[n]) for n in order))
         return _Sample(weights, len(found)) if found else None
+
+    def _holds_once(self, check: _Check, env: dict[str, Any], fast: dict[str, Any]) -> bool:
+        """A check over one random draw: its computed values worked out into ``env`` (once per draw), nothing remembered across draws."""
+        for variable in check.computed:
+            if variable.name not in env:
+                try:
+                    value, quick = _evaluate(variable.expression, env, fast)
+                    if not _finite(value):
+                        return False
+                    check_size(value)
+                except _ERRORS:
+                    return False
+                env[variable.name], fast[variable.name] = value, quick
+        if check.test is _always:
+            return True
+        try:
+            return bool(check.test(env, fast))
+        except _ERRORS:
+            return False
 
     def _draw(self, name: str, distribution: Distribution | None, rng: np.random.Generator) -> tuple[int, Any] | None:
         """(the number of distinct values, one of them uniformly), or None for no distribution."""
