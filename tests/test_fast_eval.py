@@ -125,6 +125,8 @@ def test_random_stream_is_numpys():
         entropy = [rng.randrange(2 ** rng.choice([1, 8, 32, 40, 63])), rng.randrange(2**32), rng.randrange(10 ** rng.choice([1, 3, 6, 12, 30]))]
         state = np.random.PCG64(np.random.SeedSequence(entropy)).state["state"]
         assert (state["state"], state["inc"]) == pcg64_start(entropy)
+        first = VariantRandom(entropy)  # numpy's at once, before any draw in Python
+        assert first.integers(0, 10, size=3).tolist() == np.random.default_rng(np.random.SeedSequence(entropy)).integers(0, 10, size=3).tolist()
         ours, theirs = VariantRandom(entropy), np.random.default_rng(np.random.SeedSequence(entropy))
         for _ in range(30):
             n = rng.choice([1, 2, 3, 5, 8, 21, 100, 100_000, 2**31, 2**31 + 5, 2**40])

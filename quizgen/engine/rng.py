@@ -90,7 +90,8 @@ class VariantRandom:
 
     def __init__(self, entropy: list[int]):
         self._entropy = entropy
-        self._state, self._increment = pcg64_start(entropy)
+        self._state: int | None = None  # PCG64's state, worked out at the first draw (a network's draws go to numpy at once)
+        self._increment = 0
         self._half: int | None = None  # the upper 32 bits PCG64 keeps for its next 32-bit draw
         self._numpy: np.random.Generator | None = None
 
@@ -98,6 +99,8 @@ class VariantRandom:
         if self._half is not None:
             half, self._half = self._half, None
             return half
+        if self._state is None:
+            self._state, self._increment = pcg64_start(self._entropy)
         state = self._state = (self._state * _PCG_MULT + self._increment) & _M128
         rotation = state >> 122
         x = ((state >> 64) ^ state) & _M64
@@ -164,6 +167,8 @@ class VariantRandom:
 
     def numpy(self) -> np.random.Generator:
         """The numpy Generator at the state reached so far; from then on every draw goes through it."""
+        if self._numpy is None and self._state is None:  # nothing drawn yet: numpy's own start
+            self._numpy = np.random.default_rng(np.random.SeedSequence(self._entropy))
         if self._numpy is None:
             generator = np.random.Generator(np.random.PCG64(_ANY_SEED))  # its state is replaced at once
             generator.bit_generator.state = {
