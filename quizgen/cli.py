@@ -385,13 +385,29 @@ def validate_command(context: _Context, path: Path | None, variants: int, seed: 
                 _echo_wrapped(f"Problem: {problem}", err=True)
             raise QuizgenError(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {len(bank.templates) + len(bank.errors)} template files")
         return
+    from .engine.validate import check_template
     from .exams.check import typesetting_problems
+    from .exams.papers import typst_started
+    from .parallel import ordered_map, worker_count
 
+    templates = [template for _, template in sorted(bank.templates.items())]
     with progress(2 * len(bank.templates), "Validating") as bar:
-        problems += validate_bank(bank, variants, check_seed(seed), progress=lambda: bar.update(1))
-        for _, template in sorted(bank.templates.items()):
-            problems += typesetting_problems(template, check_seed(seed))
-            bar.update(1)
+        if typst_started():  # Typst's threads do not survive a fork: only the engine's checks go to the workers
+            problems += validate_bank(bank, variants, check_seed(seed), progress=lambda: bar.update(1))
+            for template in templates:
+                problems += typesetting_problems(template, check_seed(seed))
+                bar.update(1)
+        else:  # each template's checks and typesetting on every core; the problems in the same order as one by one
+
+            def both(template: Any) -> tuple[list[str], list[str]]:
+                return check_template(template, variants, check_seed(seed)), typesetting_problems(template, check_seed(seed))
+
+            typesetting: list[str] = []
+            for engine_problems, typesetting_found in ordered_map(both, templates, worker_count(len(templates))):
+                problems += engine_problems
+                typesetting += typesetting_found
+                bar.update(2)
+            problems += typesetting
     checked = len(bank.templates) + len(bank.errors)
     if problems:
         for problem in problems:
