@@ -14,6 +14,7 @@ from quizgen.engine.closeness import too_close
 from quizgen.engine.generate import MistakeValue, generate
 from quizgen.engine.quality import (
     assess,
+    assess_all,
     close_values,
     format_report,
     missing_twins,
@@ -124,3 +125,12 @@ def test_report_counts_the_mistakes_dropped_as_too_close(tmp_path):
     assert quality.too_close_drops and all(count > 0 for count in quality.too_close_drops.values())
     assert quality.as_dict()["too_close_drops"] == quality.too_close_drops
     assert "    dropped as too close to tell apart (variants of 60): " in format_report([quality])
+
+
+def test_the_report_on_both_cores_is_the_report_one_by_one(bank):
+    templates = [bank.get(t) for t in ("cnn.conv_params", "binary.sigmoid", "concepts.lstm_gates", "regularisation.l2_regularised_loss")]
+    serial = [q.as_dict() for q in assess_all(templates, samples=10, workers=1)]
+    assert [q.as_dict() for q in assess_all(templates, samples=10, workers=2)] == serial
+    assert serial[3]["distinct_method"] == "estimate" and serial[3]["distinct_confidence"] == 0.95
+    low, high = serial[3]["distinct_interval"]
+    assert low <= serial[3]["distinct"] <= high
