@@ -606,10 +606,10 @@ def _trajectory_contours(canvas: _Canvas, data: dict, solution: bool) -> None:
     contours = _Contours(grid, value, gradient, x_min, y_min, BOX_W / scale / GRID_X, BOX_H / scale / GRID_Y, a11, a12, a22)
     for level in background if high > low else []:
         for line in contours.lines(level):
-            canvas.polyline([(qx(x), qy(y)) for x, y in line], width=0.7, role="contour", opacity=0.35)
+            canvas.polyline(_thin([(qx(x), qy(y)) for x, y in line]), width=0.7, role="contour", opacity=0.35)
     for level in through:
         for line in contours.lines(level):
-            canvas.polyline([(qx(x), qy(y)) for x, y in line], width=0.9, role="contour", opacity=0.75, dash="4 3")
+            canvas.polyline(_thin([(qx(x), qy(y)) for x, y in line]), width=0.9, role="contour", opacity=0.75, dash="4 3")
     canvas.rect(left, top, BOX_W, BOX_H, width=0.8)
     for tick, label in _nice_ticks(x_min, x_min + BOX_W / scale):
         canvas.line(qx(tick), bottom, qx(tick), bottom + 3, width=0.8)
@@ -635,6 +635,17 @@ def _trajectory_contours(canvas: _Canvas, data: dict, solution: bool) -> None:
         labels.place(qx(x), qy(y), names[i])
     shown = data["shown"]
     _legend(canvas, [f"{names[i]} = ({shown[i][0]}, {shown[i][1]})" for i in range(count)], left, bottom + 46, BOX_W)
+
+
+def _thin(points: list[tuple[float, float]], spacing: float = 2.5) -> list[tuple[float, float]]:
+    """The vertices of a line at least ``spacing`` pixels apart (and its last): fewer numbers to write and draw,
+    every one still on the line."""
+    kept = [points[0]]
+    for x, y in points[1:-1]:
+        if abs(x - kept[-1][0]) + abs(y - kept[-1][1]) >= spacing:
+            kept.append((x, y))
+    kept.append(points[-1])
+    return kept
 
 
 class _Contours:
