@@ -168,3 +168,19 @@ def test_placeholder_texts_render_as_jinja():
     assert text.pieces == ["a ", " b"] and text.names == ["x"]
     for source in ["{@ x|lower @}", "{% if x %}y{% endif %}", "{@ true @}", "a {#@ c @#}", "a\r\nb"]:
         assert PlaceholderText.of(source, None, {"x"}) is None, source
+
+
+def test_float_comparison_is_the_sign_of_the_difference():
+    """_compare_numbers of two Floats by mpmath's comparison, against the sign of sympy's 50-digit difference."""
+    from quizgen.engine import values
+    from quizgen.engine.expressions import _compare_numbers
+
+    rng = random.Random(7)
+    floats = [values.exp(sympy.Rational(rng.randint(-300, 300), rng.randint(1, 50))) for _ in range(60)]
+    floats += [values.sqrt(sympy.Integer(2)), values.sqrt(sympy.Integer(2)), sympy.Float(0.5, 60), sympy.Float(-0.5, 60), sympy.Float(1, 300) + sympy.Float("1e-280", 300)]
+    floats += [f * sympy.Integer(-1) for f in floats[:10]]
+    for a in floats:
+        for b in floats:
+            difference = sympy.N(a - b, 50)
+            expected = 0 if difference == 0 else (1 if difference > 0 else -1)
+            assert _compare_numbers(a, b) == expected, (a, b)

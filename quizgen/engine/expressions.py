@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable, Mapping
 
+import mpmath
 import numpy as np
 import sympy
 
@@ -54,6 +55,10 @@ def _compare_numbers(a: Value, b: Value) -> int:
     if is_rational(a) and is_rational(b):
         left, right = int(a.p) * int(b.q), int(b.p) * int(a.q)
         return (left > right) - (left < right)
+    if isinstance(a, sympy.Float) and isinstance(b, sympy.Float):
+        # Rounding a nonzero difference of two binary floats never makes it zero or turns its
+        # sign, so the sign of a - b below is the exact comparison of the two: no Float made.
+        return mpmath.libmp.mpf_cmp(a._mpf_, b._mpf_)
     difference = sympy.N(a - b, 50)
     if difference == 0:
         return 0
