@@ -261,12 +261,17 @@ def generate_command(context: _Context, template_ids: tuple[str, ...], topic: st
 
 @contextlib.contextmanager
 def _buffered_stdout() -> Iterator[Any]:
-    """A text stream that reaches standard output only when the block ends without an error."""
-    import io
+    """A text stream that reaches standard output only when the block ends without an error.
 
-    buffer = io.StringIO()
-    yield buffer
-    sys.stdout.write(buffer.getvalue())
+    It is spooled to a temporary file past 8 MB, so 100,000 JSON lines do not sit in memory.
+    """
+    import shutil
+    import tempfile
+
+    with tempfile.SpooledTemporaryFile(max_size=8 * 2**20, mode="w+", encoding="utf-8", newline="") as buffer:
+        yield buffer
+        buffer.seek(0)
+        shutil.copyfileobj(buffer, sys.stdout)
 
 
 def _indent(text: str) -> str:
