@@ -25,6 +25,9 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
+from .figures import (
+    _activation,  # the SVG's own curve, so both drawings plot the same function
+)
 from .plain import math_to_plain, text_width
 
 if TYPE_CHECKING:  # the terminal's layout is imported before any figure is drawn: no sympy for it
@@ -309,14 +312,6 @@ def _eighths(length: float, room: int) -> str:
 # curve
 
 
-def _activation(name: str, z: float) -> float:
-    if name == "sigmoid":
-        return 1 / (1 + math.exp(-z))
-    if name == "tanh":
-        return math.tanh(z)
-    if name == "relu":
-        return max(0.0, z)
-    return 1.0 if z >= 0 else 0.0
 
 
 def curve(data: dict[str, Any], solution: bool, width: int) -> list[str]:
