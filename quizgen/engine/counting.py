@@ -39,7 +39,8 @@ import numpy as np
 
 from ..errors import QuizgenError
 from .draws import ArrayOf, Distribution, Grid
-from .expressions import Call, Name, parse, to_fast
+from .expressions import Call, Name, parse
+from .fast import to_fast
 from .generate import _context, _evaluate, _finite, _make_answers, _make_mistakes, _note
 from .template import Template, Variable
 from .values import check_size, is_array

@@ -24,7 +24,7 @@ from ..errors import ExpressionError, QuizgenError, VariantError
 from .closeness import Shown, first_close_entry, shown, tolerances
 from .draws import Distribution
 from .rng import VariantRandom
-from .expressions import from_fast, to_fast
+from .fast import from_fast, to_fast
 from .template import TABLE_KINDS, AnswerSpec, Constraint, FixedText, Template, Tolerance
 from .tex import TexPrinter, default_symbol, has_conditional, value_tex
 from .values import (
