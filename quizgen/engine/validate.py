@@ -11,7 +11,7 @@ from ..parallel import ordered_map, worker_count
 from .bank import Bank
 from .expressions import ExpressionError
 from .figures import variant_figures
-from .generate import generate, solve, within
+from .generate import Variant, generate, solve, within
 from .template import Template
 from .values import exact
 
@@ -45,8 +45,12 @@ def _show(value: Any) -> str:
     return "[" + ", ".join(_show(v) for v in value) + "]" if isinstance(value, list) else str(value)
 
 
-def stress(template: Template, variants: int, seed: int) -> list[str]:
-    """Draw variants (with their worked steps) and report the first failure, if any."""
+def stress(template: Template, variants: int, seed: int, first: list[Variant] | None = None, keep: int = 0) -> list[str]:
+    """Draw variants (with their worked steps) and report the first failure, if any.
+
+    ``first``, when given, receives the first ``keep`` variants drawn, each once its worked
+    steps and figures are made: the typesetting check reads them instead of drawing them again.
+    """
     count = min(variants, template.min_variants)
     drawn = generate(template, count, seed)
     while True:
@@ -65,11 +69,13 @@ def stress(template: Template, variants: int, seed: int) -> list[str]:
             return [f"{template.source}: {error}"]
         except (ExpressionError, ArithmeticError, ValueError, TypeError, IndexError, KeyError, AttributeError, RecursionError) as error:
             return [f"{template.source}: variables (the worked steps of variant {variant.code}): {type(error).__name__}: {str(error)[:200]}"]
+        if first is not None and len(first) < keep:
+            first.append(variant)
 
 
-def check_template(template: Template, variants: int, seed: int) -> list[str]:
-    """A template's own tests, then its stress run."""
-    return run_template_tests(template) + stress(template, variants, seed)
+def check_template(template: Template, variants: int, seed: int, first: list[Variant] | None = None, keep: int = 0) -> list[str]:
+    """A template's own tests, then its stress run (``first`` and ``keep`` as for stress)."""
+    return run_template_tests(template) + stress(template, variants, seed, first, keep)
 
 
 def validate_bank(bank: Bank, variants: int, seed: int, progress: Callable[[], None] = lambda: None, workers: int | None = None) -> list[str]:
