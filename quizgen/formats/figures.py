@@ -57,8 +57,28 @@ def figure_size(figure: Figure, part: str) -> tuple[int, int]:
 
 
 def _n(x: float) -> str:
-    text = f"{x:.2f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    """A coordinate to two decimals without trailing zeros: 12.5, 3, 0 (never -0).
+
+    Kept by value (equal numbers have the same text): a grid's cells and a figure's frame recur
+    across variants."""
+    text = _TEXTS.get(x)
+    if text is not None:
+        return text
+    text = f"{x:.2f}"
+    if text[-1] == "0":
+        if text[-2] != "0":
+            text = text[:-1]
+        else:
+            text = text[:-3]
+            if text == "-0":
+                text = "0"
+    if len(_TEXTS) >= 200_000:
+        _TEXTS.clear()
+    _TEXTS[x] = text
+    return text
+
+
+_TEXTS: dict[float, str] = {}  # _n's texts, by value
 
 
 class _Canvas:
@@ -588,8 +608,7 @@ def _trajectory_contours(canvas: _Canvas, data: dict, solution: bool) -> None:
         return bottom - (y - y_min) * scale
 
     # contour lines: a few levels spread over the box, and one through each point drawn
-    grid = [[value(x_min + (BOX_W / scale) * i / GRID_X, y_min + (BOX_H / scale) * j / GRID_Y) for i in range(GRID_X + 1)]
-            for j in range(GRID_Y + 1)]
+    grid = _grid_values(value, a11, a12, a22, b1, b2, c, x_min, y_min, BOX_W / scale, BOX_H / scale)
     flat = [v for row in grid for v in row]
     low, high = min(flat), max(flat)
     inside = minimum is not None and x_min <= minimum[0] <= x_min + BOX_W / scale and y_min <= minimum[1] <= y_min + BOX_H / scale
@@ -637,6 +656,19 @@ def _trajectory_contours(canvas: _Canvas, data: dict, solution: bool) -> None:
     _legend(canvas, [f"{names[i]} = ({shown[i][0]}, {shown[i][1]})" for i in range(count)], left, bottom + 46, BOX_W)
 
 
+def _grid_values(value, a11, a12, a22, b1, b2, c, x_min: float, y_min: float, width: float, height: float) -> list[list[float]]:
+    """The loss on the (GRID_X + 1) × (GRID_Y + 1) grid over the box, row j at y_min + height · j / GRID_Y:
+    ``value`` at each point, worked out for all of them at once by numpy in the same order of operations
+    (so every value is the same float)."""
+    xs = x_min + width * np.arange(GRID_X + 1, dtype=float) / GRID_X
+    ys = (y_min + height * np.arange(GRID_Y + 1, dtype=float) / GRID_Y)[:, None]
+    try:
+        grid = 0.5 * (a11 * xs * xs + 2 * a12 * xs * ys + a22 * ys * ys) + b1 * xs + b2 * ys + c
+    except (TypeError, OverflowError):  # a coefficient numpy cannot take as a float: one point at a time
+        return [[value(x, y) for x in xs.tolist()] for y in ys[:, 0].tolist()]
+    return grid.tolist()
+
+
 def _thin(points: list[tuple[float, float]], spacing: float = 2.5) -> list[tuple[float, float]]:
     """The vertices of a line at least ``spacing`` pixels apart (and its last): fewer numbers to write and draw,
     every one still on the line."""
@@ -664,14 +696,12 @@ class _Contours:
         self.x0, self.y0, self.hx, self.hy = x0, y0, hx, hy
         self.a11, self.a12, self.a22 = a11, a12, a22
         self.bend_x, self.bend_y = 0.5 * a11 * hx * hx, 0.5 * a22 * hy * hy  # the quadratic term along an edge
-        self.cells = []
-        for j in range(len(grid) - 1):
-            row, above = grid[j], grid[j + 1]
-            for i in range(len(row) - 1):
-                self.cells.append((i, j, (row[i], row[i + 1], above[i + 1], above[i])))
-        # each cell's lowest and highest corner, so a level finds the cells it crosses at once
-        self.lowest = np.array([min(corners) for _, _, corners in self.cells])
-        self.highest = np.array([max(corners) for _, _, corners in self.cells])
+        # each cell's lowest and highest corner (cells numbered row by row), so a level finds the cells it crosses at once
+        values = np.array(grid, dtype=float)
+        below, above = values[:-1], values[1:]
+        self.columns = values.shape[1] - 1
+        self.lowest = np.minimum(np.minimum(below[:, :-1], below[:, 1:]), np.minimum(above[:, 1:], above[:, :-1])).ravel()
+        self.highest = np.maximum(np.maximum(below[:, :-1], below[:, 1:]), np.maximum(above[:, 1:], above[:, :-1])).ravel()
 
     def _refine(self, points: list[tuple[float, float]], level: float) -> list[tuple[float, float]]:
         """Between two vertices, one more on the level: from their midpoint along the gradient (the exact root
@@ -707,33 +737,45 @@ class _Contours:
         # start + slope t + bend t² = 0, with one root in [0, 1] (the ends differ in sign)
         if abs(bend) <= 1e-12 * (abs(slope) + abs(start) + abs(end)):
             t = start / (start - end)
-        else:
+        else:  # bend is not 0 here: of the two roots, the one nearer [0, 1] (the first on a tie)
             root = math.sqrt(max(0.0, slope * slope - 4 * bend * start))
             q = -0.5 * (slope + (root if slope >= 0 else -root))
-            candidates = [r for r in ((q / bend) if bend else None, (start / q) if q else None) if r is not None]
-            t = min(candidates, key=lambda r: abs(r - min(1.0, max(0.0, r))))
+            t = q / bend
+            if q:
+                other = start / q
+                if abs(other - min(1.0, max(0.0, other))) < abs(t - min(1.0, max(0.0, t))):
+                    t = other
         t = min(1.0, max(0.0, t))
         x, y = self.x0 + i * self.hx, self.y0 + j * self.hy
         return (x, y + t * self.hy) if vertical else (x + t * self.hx, y)
 
     def lines(self, level: float) -> list[list[tuple[float, float]]]:
         segments: list[tuple[tuple[int, int, int], tuple[int, int, int]]] = []
-        for number in np.nonzero((self.lowest <= level) & (self.highest >= level))[0]:
-            i, j, corners = self.cells[number]
-            case = sum(1 << n for n, v in enumerate(corners) if v >= level)
-            if case in (0, 15):
+        grid, columns, cases = self.grid, self.columns, self.CASES
+        for number in np.flatnonzero((self.lowest <= level) & (self.highest >= level)).tolist():
+            j, i = divmod(number, columns)
+            row, above = grid[j], grid[j + 1]
+            case = (row[i] >= level) | (row[i + 1] >= level) << 1 | (above[i + 1] >= level) << 2 | (above[i] >= level) << 3
+            if case == 0 or case == 15:
                 continue
-            if case in (5, 10):  # a saddle: the centre decides which corners join
+            if case == 5 or case == 10:  # a saddle: the centre decides which corners join
                 centre = self.value(self.x0 + (i + 0.5) * self.hx, self.y0 + (j + 0.5) * self.hy) >= level
                 pairs = ((0, 1), (2, 3)) if (case == 5) == centre else ((3, 0), (1, 2))
             else:
-                pairs = self.CASES[case]
+                pairs = cases[case]
+            edges = ((0, i, j), (1, i + 1, j), (0, i, j + 1), (1, i, j))  # as _edge numbers them
             for first, second in pairs:
-                segments.append((self._edge((i, j), first), self._edge((i, j), second)))
+                segments.append((edges[first], edges[second]))
         ends: dict[tuple[int, int, int], list[int]] = {}
         for number, (first, second) in enumerate(segments):
-            ends.setdefault(first, []).append(number)
-            ends.setdefault(second, []).append(number)
+            if first in ends:
+                ends[first].append(number)
+            else:
+                ends[first] = [number]
+            if second in ends:
+                ends[second].append(number)
+            else:
+                ends[second] = [number]
         used = [False] * len(segments)
         chains = []
 
@@ -744,7 +786,11 @@ class _Contours:
                 first, second = segments[number]
                 edge = second if first == edge else first
                 chain.append(edge)
-                number = next((n for n in ends[edge] if not used[n]), None)
+                number = None
+                for candidate in ends[edge]:
+                    if not used[candidate]:
+                        number = candidate
+                        break
             return chain
 
         for edge, numbers in ends.items():
