@@ -612,6 +612,13 @@ class Expression:
 
         return compile_fast(self.root)
 
+    @functools.cached_property
+    def fast_draw(self) -> Callable[[Mapping[str, Any]], Any] | None:
+        """For a draw's expression: its distribution made from fast argument values (see quizgen.engine.fast), or None."""
+        from .fast import compile_fast_draw
+
+        return compile_fast_draw(self.root)
+
 
 _MAX_LENGTH = 2000
 _MAX_DEPTH = 60  # also bounds the recursion of the TeX printer

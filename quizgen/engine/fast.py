@@ -37,7 +37,7 @@ from . import formulas
 from . import values as numeric
 from .reals import NotFast, Real
 
-__all__ = ["NotFast", "compile_fast", "from_fast", "to_fast"]
+__all__ = ["NotFast", "compile_fast", "compile_fast_draw", "from_fast", "to_fast"]
 
 _NEAREST = libmp.round_nearest
 _ARRAY = np.ndarray
@@ -923,3 +923,28 @@ def compile_fast(node: ex.Node) -> Callable[[Mapping[str, Any]], Any] | None:
             return lambda env: call(*[f(env) for f in args])
         return lambda env: call(*[f(env) for f in args], **{k: f(env) for k, f in kwargs.items()})
     return None
+
+
+def _drawn_argument(value: Any) -> Any:
+    """A draw's argument as the sympy path hands it over: a list of words stays that list."""
+    if type(value) is list:
+        return value
+    return from_fast(value)
+
+
+def compile_fast_draw(node: ex.Node) -> Callable[[Mapping[str, Any]], Any] | None:
+    """A draw that depends on other variables (``choice([N - K + 1, ...])``): its arguments by the
+    fast closures, converted back, then the draw made by the same function; None when an
+    argument needs the sympy path."""
+    if not isinstance(node, ex.Call) or node.function not in ex._DRAWS or node.function == "network":
+        return None
+    maker = ex._DRAWS[node.function].call
+    args = [compile_fast(arg) for arg in node.args]
+    kwargs = {key: compile_fast(value) for key, value in node.kwargs.items()}
+    if any(f is None for f in args) or any(f is None for f in kwargs.values()):
+        return None
+
+    def draw(env: Mapping[str, Any]) -> Any:
+        return maker(*[_drawn_argument(f(env)) for f in args], **{key: _drawn_argument(f(env)) for key, f in kwargs.items()})
+
+    return draw

@@ -319,6 +319,17 @@ def _evaluate(expression, env: dict[str, Value], fast_env: dict[str, Any] | None
     return value, to_fast(value)
 
 
+def _distribution(expression, env: dict[str, Value], fast_env: dict[str, Any]) -> Any:
+    """A draw that depends on other variables: its arguments by the fast closures when they can, else by sympy (and its errors)."""
+    maker = expression.fast_draw if FAST else None
+    if maker is not None:
+        try:
+            return maker(fast_env)
+        except Exception:  # noqa: BLE001, S110 - whatever it was, the sympy path below decides
+            pass
+    return expression.evaluate(env)
+
+
 class _Rejected(Exception):
     def __init__(self, reason: str):
         self.reason = reason
@@ -348,7 +359,7 @@ def _evaluate_variables(
                 if given is not None:
                     env[variable.name] = value = given[variable.name]
                 else:
-                    distribution = variable.fixed or variable.expression.evaluate(env)
+                    distribution = variable.fixed or _distribution(variable.expression, env, fast_env)
                     if not isinstance(distribution, Distribution):
                         raise VariantError(f"{template.id}: variables.{variable.name}.draw: does not describe a draw")
                     env[variable.name] = value = distribution.sample(rng)
