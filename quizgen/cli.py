@@ -391,9 +391,8 @@ def validate_command(context: _Context, path: Path | None, variants: int, seed: 
             raise QuizgenError(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {len(bank.templates) + len(bank.errors)} template files")
         return
     from .engine.validate import check_template
-    from .exams.check import VARIANTS, typesetting_problems
+    from .exams.check import VARIANTS, save_typesetting, typesetting_problems
     from .exams.papers import typst_started
-    from .exams.texmath import save_conversions
     from .parallel import ordered_map, worker_count
 
     templates = [template for _, template in sorted(bank.templates.items())]
@@ -403,14 +402,14 @@ def validate_command(context: _Context, path: Path | None, variants: int, seed: 
             for template in templates:
                 problems += typesetting_problems(template, check_seed(seed))
                 bar.update(1)
-            save_conversions()
+            save_typesetting()
         else:  # each template's checks and typesetting on every core; the problems in the same order as one by one
 
             def both(template: Any) -> tuple[list[str], list[str]]:
                 first: list[Any] = []  # the stress run's first variants, which the typesetting check reads again
                 engine_problems = check_template(template, variants, check_seed(seed), first, VARIANTS)
                 typesetting_found = typesetting_problems(template, check_seed(seed), drawn=first)
-                save_conversions()  # the formula shapes new to this worker, for the next run (nothing to write once they are kept)
+                save_typesetting()  # the formula shapes and snippets new to this worker, for the next run (nothing to write once they are kept)
                 return engine_problems, typesetting_found
 
             typesetting: list[str] = []

@@ -5,25 +5,28 @@ convert, or whose conversion is not plain math, would be printed as its TeX sour
 paper; math LaTeX is not allowed to typeset as written would be printed as its source in
 the LaTeX papers; and math Typst refuses would stop an exam build. Each is a problem of the
 template, named by its file and field, long before an exam is built. The snippets of a
-template are typeset together in one small Typst document (some 20 ms), one by one only
-when that fails. Typst's threads do not survive a fork: a build later in the same process
+template are typeset together in one small Typst document (some 10 ms), one by one only
+when that fails; snippets this Typst has typeset before are kept between runs (quizgen.cache,
+like the conversions) and not typeset again. Typst's threads do not survive a fork: a build later in the same process
 (the Python API, the tests) is told, and spawns its workers.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import lru_cache
 from typing import Iterator
 
 from ..engine.generate import Variant, generate
 from ..engine.template import Template
+from ..cache import Store
 from ..errors import QuizgenError, RenderError
 from ..formats import prose
 from ..formats.records import variant_record
 from . import latex
 from .papers import run_typst
-from .texmath import convert_or_fail, tex_to_typst
+from .texmath import convert_or_fail, save_conversions, tex_to_typst
 
 VARIANTS = 3  # per template: enough to meet each branch of a text's conditions in most templates
 
@@ -124,14 +127,39 @@ def _math_compiler():
 
 
 def untypesettable(codes: list[str]) -> dict[str, str]:
-    """The snippets of Typst math that Typst refuses (all are typeset in one document; one by one only if that fails)."""
+    """The snippets of Typst math that Typst refuses (all are typeset in one document; one by one only if that fails).
+
+    Snippets Typst has typeset before (this Typst, this document: ``save_typesetting``
+    keeps them between runs) are not typeset again: the same seed gives the same snippets.
+    """
     import typst
 
     if not codes:
         return {}
-    try:
-        run_typst(_math_compiler().compile, input=_MATH_DOCUMENT, format="pdf", sys_inputs={"codes": json.dumps(codes)})
+    verdicts = _typeset_before()
+    unknown = [code for code in codes if verdicts.get(code) is None]
+    if not unknown:
         return {}
+    try:
+        run_typst(_math_compiler().compile, input=_MATH_DOCUMENT, format="pdf", sys_inputs={"codes": json.dumps(unknown)})
+        refused = {}
     except typst.TypstError:
-        pass
-    return {code: code for code in codes if converted_error(code)}
+        refused = {code: code for code in unknown if converted_error(code)}
+    for code in unknown:
+        if code not in refused:
+            verdicts.put(code, "")
+    return refused
+
+
+@lru_cache(maxsize=1)
+def _typeset_before() -> Store:
+    """The snippets this Typst version has typeset in _MATH_DOCUMENT (each kept with the value '')."""
+    import typst
+
+    return Store(f"typst-math-{typst.__version__}-{hashlib.sha256(_MATH_DOCUMENT).hexdigest()[:12]}")
+
+
+def save_typesetting() -> None:
+    """Keep this process's new conversions and typeset snippets for the next run (nothing is written when none are new)."""
+    save_conversions()
+    _typeset_before().save()
