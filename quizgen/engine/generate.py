@@ -819,6 +819,7 @@ def worked_steps(variant: Variant) -> list[Step]:
     ]
     if given:
         steps.append(Step("Identify the given values", r",\quad ".join(given)))
+    substituting = TexPrinter(template.symbols, env, substitute=True, formats=formats_by_name)  # each value's TeX made once for all steps
     for variable in template.variables:
         if variable.is_draw or not _shown(variable, env):
             continue
@@ -832,13 +833,11 @@ def worked_steps(variant: Variant) -> list[Step]:
         decimals = answer.spec.decimals if answer else variable.decimals
         sigfigs = answer.spec.sigfigs if answer else variable.sigfigs
 
-        def formatter(v, d=decimals, s=sigfigs):
-            return format_number(v, d, s)
-
         lhs = template.symbols.get(variable.name) or default_symbol(variable.name)
         symbolic = _symbolic_tex(template, variable.name, variable.expression.root, env)
-        substituted = TexPrinter(template.symbols, env, substitute=True, formats=formats_by_name).tex(variable.expression.root)
-        shown = value_tex(value, formatter) if not isinstance(value, (str, list)) else r"\text{" + str(value) + "}"
+        substituted = substituting.tex(variable.expression.root)
+        # the value shown at the end: the name's own TeX, with its answer's or its own rounding (display_formats)
+        shown = substituting.name_tex(variable.name) if not isinstance(value, (str, list)) else r"\text{" + str(value) + "}"
         relation = "=" if isinstance(value, (str, list)) or is_exactly_shown(value, decimals, sigfigs) else r"\approx"
         parts = [lhs]
         if _squeezed(symbolic) not in (_squeezed(lhs), _squeezed(shown)):

@@ -169,13 +169,20 @@ class TexPrinter:
         self.substitute = substitute
         self.format_scalar = format_scalar
         self.formats = formats or {}
+        self._top: _Scope | None = None  # the names' TeX, made once for every expression this printer prints over env
 
     # -- entry points -----------------------------------------------------
     def tex(self, node: ex.Node) -> str:
         return self.print(node, self._scope(), None)[0]
 
     def _scope(self) -> "_Scope":
-        return _Scope(self, self.env)
+        if self._top is None:
+            self._top = _Scope(self, self.env)
+        return self._top
+
+    def name_tex(self, name: str) -> str:
+        """The TeX a name prints as (its value's, when substituting), as in every expression printed here."""
+        return self._scope().get(name).tex
 
     def _bound_name(self, name: str, value: Value) -> Bound:
         if self.substitute:
