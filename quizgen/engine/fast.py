@@ -254,16 +254,29 @@ _ELEMENTWISE_ADD, _ELEMENTWISE_SUBTRACT, _ELEMENTWISE_MULTIPLY = _lift2(_add), _
 _ELEMENTWISE_DIVIDE = _lift2(_divide)
 
 
+# The operators of an expression: whole numbers first (most of the bank), then arrays, then any number.
 def _array_add(a: Any, b: Any) -> Any:
-    return _ELEMENTWISE_ADD(a, b) if type(a) is _ARRAY or type(b) is _ARRAY else _add(a, b)
+    if type(a) is int and type(b) is int:
+        return a + b
+    if type(a) is _ARRAY or type(b) is _ARRAY:
+        return _ELEMENTWISE_ADD(a, b)
+    return _normal(_number(a) + _number(b))
 
 
 def _array_subtract(a: Any, b: Any) -> Any:
-    return _ELEMENTWISE_SUBTRACT(a, b) if type(a) is _ARRAY or type(b) is _ARRAY else _subtract(a, b)
+    if type(a) is int and type(b) is int:
+        return a - b
+    if type(a) is _ARRAY or type(b) is _ARRAY:
+        return _ELEMENTWISE_SUBTRACT(a, b)
+    return _normal(_number(a) - _number(b))
 
 
 def _array_multiply(a: Any, b: Any) -> Any:
-    return _ELEMENTWISE_MULTIPLY(a, b) if type(a) is _ARRAY or type(b) is _ARRAY else _multiply(a, b)
+    if type(a) is int and type(b) is int:
+        return a * b
+    if type(a) is _ARRAY or type(b) is _ARRAY:
+        return _ELEMENTWISE_MULTIPLY(a, b)
+    return _normal(_number(a) * _number(b))
 
 
 def _array_divide(a: Any, b: Any) -> Any:
@@ -355,17 +368,21 @@ def _ceil(x: Any) -> int:
     return math.ceil(_number(x))
 
 
-def _floor_of_quotient(a: Any, b: Any) -> int:
-    """floor(a / b): for whole numbers a // b, with no Fraction made."""
+def _floor_of_quotient(a: Any, b: Any) -> Any:
+    """floor(a / b): for whole numbers a // b, with no Fraction made; of an array, entry by entry."""
     if type(a) is int and type(b) is int and b != 0:
         return a // b
+    if type(a) is _ARRAY or type(b) is _ARRAY:
+        return _lift(_floor)(_array_divide(a, b))
     return _floor(_divide(a, b))
 
 
-def _ceil_of_quotient(a: Any, b: Any) -> int:
-    """ceil(a / b): for whole numbers -((-a) // b)."""
+def _ceil_of_quotient(a: Any, b: Any) -> Any:
+    """ceil(a / b): for whole numbers -((-a) // b); of an array, entry by entry."""
     if type(a) is int and type(b) is int and b != 0:
         return -(-a // b)
+    if type(a) is _ARRAY or type(b) is _ARRAY:
+        return _lift(_ceil)(_array_divide(a, b))
     return _ceil(_divide(a, b))
 
 
@@ -812,15 +829,7 @@ def compile_fast(node: ex.Node) -> Callable[[Mapping[str, Any]], Any] | None:
             numerator, denominator = compile_fast(quotient.left), compile_fast(quotient.right)
             if numerator is not None and denominator is not None:
                 rounded = _floor_of_quotient if node.function == "floor" else _ceil_of_quotient
-                lifted = _BUILTINS[node.function]
-
-                def floor_or_ceil(env):
-                    a, b = numerator(env), denominator(env)
-                    if type(a) is _ARRAY or type(b) is _ARRAY:
-                        return lifted(_array_divide(a, b))
-                    return rounded(a, b)
-
-                return floor_or_ceil
+                return lambda env: rounded(numerator(env), denominator(env))
     children = [compile_fast(child) for child in node.children()]
     if any(child is None for child in children):
         return None
@@ -853,7 +862,9 @@ def compile_fast(node: ex.Node) -> Callable[[Mapping[str, Any]], Any] | None:
                 a, b = first(env), second(env)
                 if type(a) is int and type(b) is int:
                     return direct(a, b)
-                return _compare_pair(test, a, b)
+                if type(a) is _ARRAY or type(b) is _ARRAY:
+                    return _compare_pair(test, a, b)
+                return test(_compare(a, b))
 
             return compare_two
 
