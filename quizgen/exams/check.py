@@ -76,16 +76,22 @@ def typesetting_problems(template: Template, seed: int, variants: int = VARIANTS
         except QuizgenError:
             return []  # the engine's own checks report why no variant can be drawn
     converted: dict[str, tuple[str, str]] = {}  # Typst code -> (field, TeX)
+    known: dict[str, tuple[str | RenderError, bool]] = {}  # TeX -> (its conversion or why not, whether LaTeX typesets it): half the snippets recur
     for variant in drawn:
         for field, tex in math_snippets(variant_record(variant)):
             if field in problems:
                 continue
-            try:
-                converted.setdefault(convert_or_fail(tex), (field, tex))
-            except RenderError as error:
-                problems[field] = f"{template.source}: {field}: {error}"
+            if tex not in known:
+                try:
+                    known[tex] = convert_or_fail(tex), latex.is_safe_math(tex)
+                except RenderError as error:
+                    known[tex] = error, True
+            code, safe = known[tex]
+            if isinstance(code, RenderError):
+                problems[field] = f"{template.source}: {field}: {code}"
                 continue
-            if not latex.is_safe_math(tex):
+            converted.setdefault(code, (field, tex))
+            if not safe:
                 problems[field] = (
                     f"{template.source}: {field}: math '{tex}' uses a TeX command or character that the LaTeX papers do not "
                     "typeset (only math macros; no %, #, ^^ or unbalanced braces): it is shown as its source"
