@@ -61,6 +61,7 @@ _UNFAST = _Unfast()
 
 
 def _fast_scalar(value: Any) -> Any:
+    """sympy Integer -> int, Rational -> Fraction, Float -> Real; anything else NotFast."""
     if isinstance(value, sympy.Integer):
         return int(value.p)
     if isinstance(value, sympy.Rational):
@@ -70,28 +71,26 @@ def _fast_scalar(value: Any) -> Any:
     raise NotFast
 
 
+def _array(shape: tuple[int, ...], items: list) -> np.ndarray:
+    out = np.empty(shape, dtype=object)
+    out.reshape(-1)[:] = items
+    return out
+
+
 def to_fast(value: Any) -> Any:
-    """sympy Integer -> int, Rational -> Fraction, Float -> Real, an array of them -> an array of those; anything else unchanged."""
-    if isinstance(value, sympy.Integer):
-        return int(value.p)
-    if isinstance(value, sympy.Rational):
-        return Fraction(int(value.p), int(value.q))
-    if isinstance(value, sympy.Float):
-        return Real(value._mpf_, value._prec)
+    """A number or an array of numbers in its fast form (see _fast_scalar); anything else unchanged."""
+    if isinstance(value, (sympy.Rational, sympy.Float)):
+        return _fast_scalar(value)
     if type(value) is _ARRAY:
-        if value.dtype != object:
-            return _UNFAST
         try:
-            items = [_fast_scalar(item) for item in value.flat]
+            return _array(value.shape, [_fast_scalar(item) for item in value.flat]) if value.dtype == object else _UNFAST
         except NotFast:
             return _UNFAST
-        out = np.empty(value.shape, dtype=object)
-        out.reshape(-1)[:] = items
-        return out
     return value
 
 
 def _slow_scalar(value: Any) -> Any:
+    """int -> sympy Integer, Fraction -> Rational, Real -> the very Float it stands for; anything else NotFast."""
     kind = type(value)
     if kind is int:
         return sympy.Integer(value)
@@ -105,19 +104,13 @@ def _slow_scalar(value: Any) -> Any:
 def from_fast(value: Any) -> Any:
     """The sympy value the sympy path gives for a fast result (bool and str are the same objects on both paths)."""
     kind = type(value)
-    if kind is int:
-        return sympy.Integer(value)
-    if kind is Fraction:
-        return sympy.Rational(value.numerator, value.denominator)
-    if kind is Real:
-        return sympy.Float._new(value.mpf, value.prec, zero=False)
     if kind is bool or kind is str:
         return value
-    if kind is _ARRAY and value.dtype == object and value.ndim in (1, 2):
-        out = np.empty(value.shape, dtype=object)
-        out.reshape(-1)[:] = [_slow_scalar(item) for item in value.flat]
-        return out
-    raise NotFast
+    if kind is _ARRAY:
+        if value.dtype != object or value.ndim not in (1, 2):
+            raise NotFast
+        return _array(value.shape, [_slow_scalar(item) for item in value.flat])
+    return _slow_scalar(value)
 
 
 # ---------------------------------------------------------------------------
