@@ -53,6 +53,19 @@ def _number(x: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+_NUMBERS: dict[str, str] = {}  # an attribute's text -> _number(float(text)): coordinates recur within and across figures
+
+
+def _attribute_number(text: str) -> str:
+    """``_number`` of an attribute's value, kept by its text (the same text is the same number)."""
+    number = _NUMBERS.get(text)
+    if number is None:
+        number = _number(float(text))
+        if len(_NUMBERS) < 65536:
+            _NUMBERS[text] = number
+    return number
+
+
 def _colour(value: str | None) -> tuple[float, float, float] | None:
     """None for 'none'; currentColor is black (as in Typst and cairosvg)."""
     if value is None or value == "none":
@@ -102,6 +115,35 @@ class _Page:
     def __init__(self) -> None:
         self.ops: list[str] = []
         self.alphas: dict[tuple[float, bool], str] = {}
+        self.styles: dict[tuple, tuple[str, str] | None] = {}  # an element's paint attributes -> the operators around its path
+
+    def style(self, element: ElementTree.Element, closed: bool) -> tuple[str, str] | None:
+        """The operators before and after an element's path (None: nothing to paint), made once per page for each set of attributes.
+
+        The same as ``paint`` writes: the opacity states are named on this page in the order first used.
+        """
+        get = element.get
+        key = (closed, get("fill"), get("stroke"), get("fill-opacity"), get("stroke-opacity"), get("stroke-width"), get("stroke-dasharray"))
+        try:
+            return self.styles[key]
+        except KeyError:
+            pass
+        marker = "\x00"
+        recorded: list[str] = []
+        ops, self.ops = self.ops, recorded
+        try:
+            self.paint(element, marker, closed)
+        finally:
+            self.ops = ops
+        style = tuple(recorded[0].split(marker)) if recorded else None  # type: ignore[assignment]
+        self.styles[key] = style
+        return style
+
+    def painted(self, element: ElementTree.Element, path: str, closed: bool) -> None:
+        """``paint``, with the operators around the path made once per set of attributes."""
+        style = self.style(element, closed)
+        if style is not None:
+            self.ops.append(style[0] + path + style[1])
 
     def alpha(self, value: float, stroke: bool = False) -> str:
         """The name of the graphics state that sets the fill (or, with ``stroke``, the line) opacity."""
@@ -152,8 +194,7 @@ class _Page:
         x, y = float(element.get("x", "0")), float(element.get("y", "0"))
         anchor = element.get("text-anchor", "start")
         x -= width if anchor == "end" else width / 2 if anchor == "middle" else 0
-        colour = _colour(element.get("fill", "currentColor")) or (0.0, 0.0, 0.0)
-        ops = ["BT", "{} {} {} rg".format(*map(_number, colour)), f"1 0 0 -1 {_number(x)} {_number(y)} Tm"]
+        ops = ["BT", _text_colour(element.get("fill", "currentColor")), f"1 0 0 -1 {_number(x)} {_number(y)} Tm"]
         for font, run_size, rise, data, _ in runs:
             ops.append(f"/{font} {_number(run_size)} Tf {_number(rise)} Ts")
             ops.append("(" + _escape(data).decode("latin-1") + ") Tj")
@@ -161,9 +202,14 @@ class _Page:
         self.ops.append(" ".join(ops))
 
 
-def _points(text: str) -> list[tuple[float, float]]:
-    values = [float(v) for v in re.split(r"[ ,]+", text.strip()) if v]
-    return list(zip(values[0::2], values[1::2]))
+_SEPARATORS = re.compile(r"[ ,]+")
+
+
+@lru_cache(maxsize=256)
+def _text_colour(fill: str) -> str:
+    """The fill operator of a text's colour (black when it has none)."""
+    colour = _colour(fill) or (0.0, 0.0, 0.0)
+    return "{} {} {} rg".format(*map(_number, colour))
 
 
 def _circle_path(cx: float, cy: float, r: float) -> str:
@@ -175,6 +221,12 @@ def _circle_path(cx: float, cy: float, r: float) -> str:
         f"{n(cx - r)} {n(cy - k)} {n(cx - k)} {n(cy - r)} {n(cx)} {n(cy - r)} c "
         f"{n(cx + k)} {n(cy - r)} {n(cx + r)} {n(cy - k)} {n(cx + r)} {n(cy)} c h"
     )
+
+
+@lru_cache(maxsize=4096)
+def _circle_at(cx: str, cy: str, r: str) -> str:
+    """The path of a circle given by its attributes' text (a figure's nodes and points recur)."""
+    return _circle_path(float(cx), float(cy), float(r))
 
 
 @lru_cache(maxsize=1024)
@@ -189,24 +241,24 @@ def svg_to_pdf(svg: str) -> bytes:
         raise RenderError("a figure's SVG has no size")
     page = _Page()
     n = _number
+    a = _attribute_number
+    painted = page.painted
     for element in root:
         tag = element.tag.removeprefix(_SVG)
-
-        def get(name: str, element: ElementTree.Element = element) -> float:
-            return float(element.get(name, "0"))
-
+        get = element.get
         if tag == "rect":
-            page.paint(element, f"{n(get('x'))} {n(get('y'))} {n(get('width'))} {n(get('height'))} re", True)
+            painted(element, f"{a(get('x', '0'))} {a(get('y', '0'))} {a(get('width', '0'))} {a(get('height', '0'))} re", True)
         elif tag == "line":
-            page.paint(element, f"{n(get('x1'))} {n(get('y1'))} m {n(get('x2'))} {n(get('y2'))} l", False)
+            painted(element, f"{a(get('x1', '0'))} {a(get('y1', '0'))} m {a(get('x2', '0'))} {a(get('y2', '0'))} l", False)
         elif tag in ("polyline", "polygon"):
-            points = _points(element.get("points", ""))
-            if len(points) < 2:
+            values = [a(v) for v in _SEPARATORS.split(get("points", "").strip()) if v]
+            if len(values) < 4:
                 continue
-            path = f"{n(points[0][0])} {n(points[0][1])} m " + " ".join(f"{n(a)} {n(b)} l" for a, b in points[1:])
-            page.paint(element, path + (" h" if tag == "polygon" else ""), tag == "polygon")
+            pairs = len(values) // 2
+            path = f"{values[0]} {values[1]} m " + " ".join(f"{values[2 * i]} {values[2 * i + 1]} l" for i in range(1, pairs))
+            painted(element, path + (" h" if tag == "polygon" else ""), tag == "polygon")
         elif tag == "circle":
-            page.paint(element, _circle_path(get("cx"), get("cy"), get("r")), True)
+            painted(element, _circle_at(get("cx", "0"), get("cy", "0"), get("r", "0")), True)
         elif tag == "text":
             page.text(element)
     # y runs down in the SVG: flip the page once; text is flipped back by its matrix
