@@ -396,12 +396,17 @@ def _exact_log(x: Any) -> Any:
     return 0 if x == 1 else None
 
 
+_REMEMBERED = 4096  # mpmath results each function keeps (the same value, hence the same result: only time is saved)
+
+
 def _numeric(compute: Callable, exact_rule: Callable[[Any], Any] | None, positive: bool = False) -> Callable[[Any], Any]:
     """values._numeric over fast values: the same mpmath function at the same precision, the result rounded as sympy.Float(x, DIGITS).
 
     ``exact=False``: the argument is a Python int (an array's shape), which values._numeric does
     not take for a sympy Rational, so no exact rule applies (sqrt(4) of a shape is the Float 2).
     """
+
+    computed: dict[tuple, tuple] = {}  # a variant's mistakes take exp of the same logits again and again
 
     def function(x: Any, exact: bool = True) -> Any:
         kind = type(x)
@@ -420,7 +425,12 @@ def _numeric(compute: Callable, exact_rule: Callable[[Any], Any] | None, positiv
             raise NotFast
         if positive and (argument[0] or argument == libmp.fzero):
             raise NotFast  # log or sqrt of a number <= 0: the sympy path's ValueError
-        result = compute(argument, bits, _NEAREST)
+        key = (argument, bits)
+        result = computed.get(key)
+        if result is None:
+            if len(computed) >= _REMEMBERED:
+                computed.clear()
+            result = computed[key] = compute(argument, bits, _NEAREST)
         if not result[1]:
             if result[3]:  # inf or nan
                 raise NotFast

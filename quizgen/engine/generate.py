@@ -504,7 +504,10 @@ def _too_close_to(answer: Answer, kept: list[MistakeValue], ours: Shown, known: 
     key = ("answer", answer.spec.name)
     if key not in known:
         known[key] = shown(answer.spec, answer.value, answer.rounded)
-    tolerance = tolerances(answer.tolerance, len(ours.texts))
+    spans = ("tolerances", answer.spec.name, len(ours.texts))  # the answer's tolerance per entry, made once per variant
+    tolerance = known.get(spans)  # type: ignore[call-overload]
+    if tolerance is None:
+        tolerance = known[spans] = tolerances(answer.tolerance, len(ours.texts))  # type: ignore[index]
     if first_close_entry(ours, known[key], tolerance) is not None:
         return "the answer"
     near = next((m for m in kept if first_close_entry(ours, known[("mistake", m.name)], tolerance) is not None), None)
