@@ -10,9 +10,13 @@ for a core, the CPU time much less. The counting (``quizgen.engine.counting.coun
 what the report's 'distinct' column shows) is timed in this process, template by template,
 with how many were counted exactly, estimated or bounded below; ``--old-count`` also times
 the enumeration it replaced (``generate.count_distinct``, 3,000 variants at most, as the
-report used it), which takes minutes.
+report used it), which takes minutes. ``validate`` is also timed on a fresh cache folder each
+run (the first run after an edit of every formula: nothing converted or typeset before is
+kept). ``--against DIR`` times ``quizgen validate`` of another checkout (``python -m quizgen``
+in DIR, e.g. a ``git worktree`` of an older commit) in turn with this one's, so that both
+meet the same load.
 
-    python bench/bench_validate.py [--runs 3] [--old-count]
+    python bench/bench_validate.py [--runs 3] [--old-count] [--against DIR]
 """
 
 from __future__ import annotations
@@ -39,25 +43,44 @@ def quizgen_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "quizgen"]
 
 
-def run_once(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+def run_once(command: list[str], env: dict[str, str], cwd: Path = ROOT, fresh_cache: bool = False) -> tuple[float, float]:
     """Wall and CPU seconds of one run of ``command`` (its exit code is the checks' verdict, not the benchmark's)."""
+    if fresh_cache:
+        env = {**env, "QUIZGEN_CACHE_DIR": tempfile.mkdtemp(prefix="quizgen-bench-validate-fresh-")}
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, cwd=ROOT)
+    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, cwd=cwd)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - used.ru_utime) + (after.ru_stime - used.ru_stime)
 
 
-def measure(command: list[str], env: dict[str, str], runs: int) -> tuple[float, float, float]:
+def measure(command: list[str], env: dict[str, str], runs: int, fresh_cache: bool = False) -> tuple[float, float, float]:
     """(median wall, fastest wall, median CPU) in seconds, after one warm-up run."""
     run_once(command, env)
     walls, cpus = [], []
     for _ in range(runs):
-        wall, cpu = run_once(command, env)
+        wall, cpu = run_once(command, env, fresh_cache=fresh_cache)
         walls.append(wall)
         cpus.append(cpu)
     return statistics.median(walls), min(walls), statistics.median(cpus)
+
+
+def compare(other: Path, env: dict[str, str], runs: int) -> None:
+    """``quizgen validate`` of ``other`` and of this checkout, run in turn (each with its own warm cache folder)."""
+    command = [sys.executable, "-m", "quizgen", "validate"]
+    checkouts = {"this checkout": ROOT, str(other): other}
+    envs = {name: {**env, "QUIZGEN_CACHE_DIR": tempfile.mkdtemp(prefix="quizgen-bench-validate-")} for name in checkouts}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in checkouts}
+    for name, where in checkouts.items():
+        run_once(command, envs[name], cwd=where)
+    for _ in range(runs):
+        for name, where in checkouts.items():
+            times[name].append(run_once(command, envs[name], cwd=where))
+    for name, measured in times.items():
+        walls, cpus = [w for w, _ in measured], [c for _, c in measured]
+        shown = ", ".join(f"{w:.2f}/{c:.2f}" for w, c in measured)
+        print(f"{'validate, ' + name:<42} {statistics.median(walls):>7.2f} s {statistics.median(cpus):>7.2f} s   (wall/CPU of each run: {shown})")
 
 
 def cpu_now() -> float:
@@ -97,6 +120,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="Timed runs of each command (after one warm-up run).")
     parser.add_argument("--old-count", action="store_true", help="Also time the enumeration count_variants replaced (minutes).")
+    parser.add_argument("--against", type=Path, help="Another checkout whose 'quizgen validate' is timed in turn with this one's.")
     options = parser.parse_args()
 
     quizgen = quizgen_command()
@@ -111,6 +135,11 @@ def main() -> None:
         median, fastest, cpu = measure([*quizgen, *name.split()], env, options.runs)
         verdict = f"{target:.0f} s  {'ok' if median < target else 'OVER'} (fastest run {fastest:.2f} s)"
         print(f"{'quizgen ' + name:<42} {median:>7.2f} s {cpu:>7.2f} s   {verdict}")
+        if name == "validate":
+            median, fastest, cpu = measure([*quizgen, "validate"], env, options.runs, fresh_cache=True)
+            print(f"{'quizgen validate, a fresh cache each run':<42} {median:>7.2f} s {cpu:>7.2f} s   (fastest run {fastest:.2f} s)")
+    if options.against:
+        compare(options.against.resolve(), env, options.runs)
     time_counting(options.old_count)
     print()
     print(f"load average {os.getloadavg()[0]:.1f} at the end (above the number of cores, runs wait for a core: see the CPU column)")
