@@ -6,10 +6,11 @@ processes only typeset (Typst, and pdflatex with --latex-pdf), which is most of 
 So what warms up slowly (the formula shapes converted for Typst, the compiled Jinja
 templates, the generators' caches) is paid for once, not once per worker, and a worker
 needs nothing but a compiler. Only a few papers are in flight at a time: the parent holds
-the small manifest entries, in roster order, never the PDFs. Every file is written
-atomically by whoever makes it, after it is checked. The combined print-ready PDFs are
+the small manifest entries, in roster order, never the PDFs. Every file is written by
+whoever makes it, into the build's own staging folder. The combined print-ready PDFs are
 assembled from the written files at the end (pikepdf), each paper padded to an even page
-count so that double-sided printing starts every paper on a new sheet.
+count so that double-sided printing starts every paper on a new sheet; that reads every
+PDF whole, so a PDF that does not parse stops the build.
 
 Everything is built in a hidden folder beside ``--out`` and moved into it only once the
 whole build has succeeded, the manifest last: a failed or interrupted build (an error,
@@ -25,6 +26,7 @@ import io
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -36,7 +38,7 @@ from typing import Any, Callable
 from .. import __version__
 from ..engine.bank import Bank
 from ..errors import QuizgenError, RenderError
-from ..outputs import atomic_write_bytes, atomic_writer
+from ..outputs import atomic_writer
 from ..parallel import quiet_worker
 from .answers_csv import answers_template
 from .spec import MANIFEST_SCHEMA, ExamSpec, PaperKey, load_roster, manifest_entry, paper_document, shard, version_labels
@@ -251,6 +253,8 @@ def _build_into(
     suffix = _suffix(part)
     combined = {"all_papers": f"all-papers{suffix}.pdf", "all_keys": f"all-keys{suffix}.pdf"}
     files = {**combined, "answers_template": f"answers-template{suffix}.csv", **(beside or {})}
+    if not in_process and method == "fork":
+        import pikepdf  # noqa: F401  (the workers combine the PDFs: imported once here, not in each of them)
     pool = None if in_process else multiprocessing.get_context(method).Pool(count, initializer=_warm_up)
     try:
         batch = _Batch(spec, bank, seed, out, latex_pdf, pool or _InProcess(), progress, _sheets(spec, bank, seed) if sheets else None)
@@ -335,11 +339,10 @@ class _Batch:
         document, names, pending = self.in_flight.popleft()
         for name, svg in latex_figures(document):  # the figures' PDFs beside the .tex files (a millisecond each)
             (self.out / "latex" / name).parent.mkdir(exist_ok=True)
-            atomic_write_bytes(self.out / "latex" / name, figure_pdf(svg))
+            _write_bytes(self.out / "latex" / name, figure_pdf(svg))
         for mode in ("paper", "key"):
             source = render_latex(document, mode)
-            with atomic_writer(self.out / names[f"{mode}_tex"]) as stream:
-                stream.write(source)
+            _write_text(self.out / names[f"{mode}_tex"], source)
             if self.latex_pdf:
                 job = _Typeset("pdflatex", source, self.out / names[f"{mode}_latex_pdf"], describe(document, mode), self.spec.day)
                 self.latex_pdfs.append(self.workers.apply_async(_typeset, (job,)))
@@ -420,7 +423,7 @@ def _typeset(job: _Typeset) -> int | None:
         else:
             pdf = compile_typst(job.source, job.what, job.day)
             pages = _page_count(pdf, job.target.name)
-        atomic_write_bytes(job.target, pdf)
+        _write_bytes(job.target, pdf)
         return pages
     except QuizgenError as error:
         raise QuizgenError(str(error)) from None
@@ -456,8 +459,30 @@ def _write_layout(job: _Typeset, pages: int, marks: list[dict[str, Any]]) -> Non
         stream.write(json.dumps(layout, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
+def _write_bytes(path: Path, data: bytes) -> None:
+    """A file of the staging folder: written in place (the folder is this build's own, and moved into --out only once all is done)."""
+    with open(path, "wb") as stream:
+        stream.write(data)
+
+
+def _write_text(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as stream:
+        stream.write(text)
+
+
+# The page tree Typst writes first: object 1, its page count and its pages.
+_TYPST_PAGES = re.compile(rb"%PDF-1\.\d\n%[^\n]*\n\n1 0 obj\n<</Type/Pages/Count (\d+)/Kids\[((?:\d+ 0 R ?)*)\]>>\nendobj\n")
+
+
 def _page_count(pdf: bytes, name: str) -> int:
-    """Every PDF is read back before it is written: a PDF that does not parse is never left behind."""
+    """A PDF's page count, read from the page tree Typst writes at its start (a page tree of any other form: read by pikepdf).
+
+    Each PDF is read whole when the combined PDFs are made from it, before the build is
+    moved into --out: a PDF that does not parse is never left behind.
+    """
+    tree = _TYPST_PAGES.match(pdf)
+    if tree and pdf.endswith(b"%%EOF") and int(tree.group(1)) == tree.group(2).count(b" R") >= 1:
+        return int(tree.group(1))
     import pikepdf
 
     try:
@@ -498,8 +523,13 @@ def _combine(target: Path, parts: list[Path], headings: list[str], title: str) -
     opened = []
     with combined.open_outline() as outline:
         for part, heading in zip(parts, headings):
-            source = pikepdf.open(part)
+            try:
+                source = pikepdf.open(part)
+            except (pikepdf.PdfError, ValueError) as error:
+                raise RenderError(f"{part.name}: the PDF does not parse ({error})") from None
             opened.append(source)
+            if len(source.pages) < 1:
+                raise RenderError(f"{part.name}: the PDF has no pages")
             outline.root.append(pikepdf.OutlineItem(heading, len(combined.pages)))
             combined.pages.extend(source.pages)
             if len(source.pages) % 2:
@@ -511,4 +541,4 @@ def _combine(target: Path, parts: list[Path], headings: list[str], title: str) -
     combined.save(buffer, deterministic_id=True)
     for source in opened:
         source.close()
-    atomic_write_bytes(target, buffer.getvalue())
+    _write_bytes(target, buffer.getvalue())
