@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from functools import lru_cache
 from itertools import pairwise
 from typing import ClassVar
@@ -81,6 +82,22 @@ def _n(x: float) -> str:
 _TEXTS: dict[float, str] = {}  # _n's texts, by value
 
 
+_TWO_ZEROS = re.compile(r"\.00\b")
+_LAST_ZERO = re.compile(r"(\.\d)0\b")
+
+
+def _points(points: list[tuple[float, float]]) -> str:
+    """'x,y x,y ...' with each number as _n writes it, formatted in one pass: a line's many vertices rarely repeat.
+
+    A number formatted to two decimals loses '.00' or its last '0'; '-0.00' is '0' (it can only
+    be a whole number: a '-' only opens one, and two decimals end it)."""
+    text = " ".join([f"{a:.2f},{b:.2f}" for a, b in points])
+    if "0" not in text:
+        return text
+    text = _TWO_ZEROS.sub("", text.replace("-0.00", "0.00"))
+    return _LAST_ZERO.sub(r"\1", text)
+
+
 class _Canvas:
     def __init__(self) -> None:
         self.parts: list[str] = []
@@ -126,8 +143,8 @@ class _Canvas:
         extra = f' stroke-opacity="{_n(opacity)}"' if opacity is not None else ""
         extra += f' stroke-dasharray="{dash}"' if dash else ""
         extra += f" class={quoteattr(role)}" if role else ""
-        self.parts.append(f'<polyline points="{" ".join(f"{_n(a)},{_n(b)}" for a, b in points)}" fill="none" stroke="{stroke}" stroke-width="{_n(width)}"{extra}/>')
-        self.grow(max(a for a, _ in points), max(b for _, b in points))
+        self.parts.append(f'<polyline points="{_points(points)}" fill="none" stroke="{stroke}" stroke-width="{_n(width)}"{extra}/>')
+        self.grow(max([a for a, _ in points]), max([b for _, b in points]))
 
     def circle(self, x: float, y: float, r: float, fill: str = ACCENT, role: str | None = None) -> None:
         extra = f" class={quoteattr(role)}" if role else ""

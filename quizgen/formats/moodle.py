@@ -366,11 +366,19 @@ def _numeric_answers(element: Element, feedback: _MistakeFeedback, catch_all: bo
     Moodle would already mark right is left out: it can never be reached.
     """
     answers = []
-    for value, tolerance, fraction, text, index, kept in _answer_plan(element.exact, element.tolerance, element.rounded, tuple((v, shown) for v, shown, _ in element.mistakes)):
+    mistakes = element.mistakes
+    # the plan's key: exact values as (numerator, denominator), which hash far faster than Fractions
+    key = (element.exact.as_integer_ratio(), element.tolerance.as_integer_ratio(), element.rounded, *[(v.as_integer_ratio(), shown) for v, shown, _ in mistakes])
+    plan = _PLANS.get(key)
+    if plan is None:
+        if len(_PLANS) >= 32768:
+            _PLANS.clear()
+        plan = _PLANS[key] = _answer_plan(element.exact, element.tolerance, element.rounded, tuple((v, shown) for v, shown, _ in mistakes))
+    for value, tolerance, fraction, text, index, kept in plan:
         if index is None:
             answers.append(NumericAnswer(value, tolerance, fraction, text))
             continue
-        mistake = element.mistakes[index][2]
+        mistake = mistakes[index][2]
         text = feedback(mistake)  # also for a duplicate left out: its feedback must render
         if kept:
             answers.append(NumericAnswer(value, tolerance, fraction, text, mistake.name))
@@ -382,7 +390,9 @@ def _numeric_answers(element: Element, feedback: _MistakeFeedback, catch_all: bo
 Plan = tuple[tuple[str, str, int, str, int | None, bool], ...]  # see _answer_plan
 
 
-@lru_cache(maxsize=32768)
+_PLANS: dict[tuple, Plan] = {}  # _answer_plan's, by exact values as integer ratios (see _numeric_answers)
+
+
 def _answer_plan(exact: Fraction, tolerance: Fraction, rounded: str, mistakes: tuple[tuple[Fraction, str], ...]) -> Plan:
     """:func:`_numeric_answers` without the mistakes' feedback: (value, tolerance, fraction, the right
     answer's feedback, the index of the mistake, kept) for each answer, in order.
