@@ -29,7 +29,7 @@ from ..engine.bank import Bank
 from ..engine.generate import check_seed, generate
 from ..errors import QuizgenError, did_you_mean
 from ..formats.figures import drawn_figures
-from ..formats.records import variant_record
+from ..formats.records import _tolerance_fields
 from ..inputs import read_text
 
 MANIFEST_SCHEMA = "quizgen.exam-manifest/1"
@@ -451,10 +451,49 @@ def _variants(bank: Bank, slots: list[tuple[Section, str]], own_seed: int) -> li
     for (template_id, nice), positions in wanted.items():
         variants = generate(bank.get(template_id), len(positions), own_seed, nice)
         for position, variant in zip(positions, variants):
-            records[position] = variant_record(variant)
+            records[position] = _paper_record(variant)
             if variant.template.figures:
                 records[position]["drawn_figures"] = drawn_figures(variant)
     return records  # type: ignore[return-value]
+
+
+def _paper_record(variant) -> dict[str, Any]:
+    """What a paper and its key take of a variant: the fields of its JSON record (quizgen.formats.records) that ``_question`` reads.
+
+    The record's other fields (the parameters, each value's exact form, feedback) are never
+    printed, and cost a third of the record to make.
+    """
+    from ..engine.generate import matching_columns
+
+    template = variant.template
+    record: dict[str, Any] = {
+        "template": template.id,
+        "title": template.title,
+        "kind": template.kind,
+        "code": variant.code,
+        "text": variant.text,
+        "answers": [_answer_fields(a) for a in variant.answers],
+        "mistakes": [{"name": m.name, "label": m.label, "answer": m.answer, "rounded": m.rounded} for m in variant.mistakes],
+        "options": [{"label": o.label, "rounded": o.rounded, "tex": o.tex, "correct": o.correct, "mistake": o.mistake} for o in variant.options],
+    }
+    if template.kind == "matching":
+        lefts, rights = matching_columns(variant)
+        record["matching"] = {"left": lefts, "right": rights, "columns": list(template.columns)}
+    record["steps"] = [{"label": step.label, "tex": step.tex} for step in variant.steps()]
+    if variant.solution:
+        record["solution"] = variant.solution
+    return record
+
+
+def _answer_fields(answer) -> dict[str, Any]:
+    """An answer as the record has it (quizgen.formats.records.answer_record), without its exact form."""
+    spec = answer.spec
+    if spec.kind in ("choice", "matching"):
+        return {"name": spec.name, "label": spec.label, "kind": spec.kind, "value": answer.value, "rounded": answer.rounded, "rounding": {},
+                "tolerance": {"type": "exact", "value": 0, "absolute": 0}, "unit": None}
+    rounding = {"decimals": spec.decimals} if spec.sigfigs is None else {"sigfigs": spec.sigfigs}
+    return {"name": spec.name, "label": spec.label, "kind": spec.kind, "rounded": answer.rounded, "rounding": rounding,
+            "tolerance": _tolerance_fields(answer), "unit": spec.unit}
 
 
 def _question(number: int, section: Section, record: dict[str, Any], rng: np.random.Generator | None) -> dict[str, Any]:
