@@ -76,7 +76,34 @@ class Grid(Distribution):
 _MAX_GRID = 100_000
 
 
+_GRIDS: dict[tuple, Grid] = {}  # a draw such as vector(d, decimal(-2, 2, 0.1)) makes the same grid for every variant
+_GRIDS_LIMIT = 4096
+
+
+def _typed(value: Any) -> tuple:
+    return (type(value), value)
+
+
 def _grid(name: str, min_value: Any, max_value: Any, step: Any, exclude: Any, integer: bool) -> Grid:
+    """The grid of a draw, made once for the same arguments (their types included: 0.1 and Float(0.1) differ)."""
+    key = None
+    if exclude is None or isinstance(exclude, (list, tuple)):
+        try:
+            key = (name, _typed(min_value), _typed(max_value), _typed(step), None if exclude is None else tuple(map(_typed, exclude)), integer)
+            grid = _GRIDS.get(key)
+        except TypeError:  # an unhashable argument: made each time
+            key = grid = None
+        if grid is not None:
+            return grid
+    grid = _make_grid(name, min_value, max_value, step, exclude, integer)
+    if key is not None:
+        if len(_GRIDS) >= _GRIDS_LIMIT:
+            _GRIDS.clear()
+        _GRIDS[key] = grid
+    return grid
+
+
+def _make_grid(name: str, min_value: Any, max_value: Any, step: Any, exclude: Any, integer: bool) -> Grid:
     low = _as_rational(name, "min_value", min_value)
     high = _as_rational(name, "max_value", max_value)
     stride = _as_rational(name, "step", step)

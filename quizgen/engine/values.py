@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
-from functools import lru_cache
 from typing import Any, Callable
 
 import mpmath
@@ -202,13 +201,38 @@ def terminating_decimals(value: Value) -> int | None:
     return max(twos, fives)
 
 
-@lru_cache(maxsize=1 << 16)
+_FORMATTED: dict[tuple, str] = {}  # (value's identity, decimals, sigfigs, max_exact_decimals) -> text
+_FORMATTED_LIMIT = 1 << 16
+
+
+def _identity(value: Value) -> tuple:
+    """A key equal for equal values of one type, compared without sympy's __eq__ (slow on a hash match)."""
+    if isinstance(value, sympy.Rational):
+        return (type(value), int(value.p), int(value.q))
+    if isinstance(value, sympy.Float):
+        return (sympy.Float, value._mpf_, value._prec)
+    return (type(value), value)
+
+
 def format_number(value: Value, decimals: int | None = None, sigfigs: int | None = None, max_exact_decimals: int = 6) -> str:
     """The one way a number is shown.
 
     With ``decimals``/``sigfigs`` it is rounded so; otherwise a terminating rational
-    is shown exactly (0.125) and anything else to four significant figures.
+    is shown exactly (0.125) and anything else to four significant figures. Each text is
+    worked out once and remembered (the same value is shown in the question, the key,
+    the steps and every export).
     """
+    key = (_identity(value), decimals, sigfigs, max_exact_decimals)
+    text = _FORMATTED.get(key)
+    if text is None:
+        text = _format_number(value, decimals, sigfigs, max_exact_decimals)
+        if len(_FORMATTED) >= _FORMATTED_LIMIT:
+            _FORMATTED.clear()
+        _FORMATTED[key] = text
+    return text
+
+
+def _format_number(value: Value, decimals: int | None, sigfigs: int | None, max_exact_decimals: int) -> str:
     if isinstance(value, (bool, sympy.logic.boolalg.BooleanAtom)):
         return "true" if bool(value) else "false"
     if isinstance(value, sympy.Integer) and sigfigs is None:
