@@ -822,7 +822,7 @@ def _points_info(questions: list[MoodleQuestion], points: float) -> str:
 
 def render_category_xml(category: MoodleCategory) -> None:
     """A category's part of the Moodle XML file, checked by an XML parser: the file is only these parts in <quiz>."""
-    text = _environment("moodle").get_template("category.xml.j2").render(category=category).rstrip("\n")
+    text = _category_xml(category).rstrip("\n")
     try:
         top = _top_elements(f"<quiz>{text}</quiz>")
     except expat.ExpatError as error:
@@ -831,6 +831,47 @@ def render_category_xml(category: MoodleCategory) -> None:
     if len(top) != expected or any(tag != "question" for tag in top):
         raise RenderError(f"{category.template}: the Moodle XML holds {len(top)} elements, expected {expected} <question> elements")
     category.xml = text
+
+
+_FEEDBACKS = "".join(f'\n    <{kind}feedback format="html"><text></text></{kind}feedback>' for kind in ("correct", "partiallycorrect", "incorrect"))
+
+
+def _category_xml(category: MoodleCategory) -> str:
+    """templates/moodle/category.xml.j2 rendered, written out in Python (the same text, a fraction of the time):
+    the category's own <question type="category">, then each of its questions."""
+    e, c = _html, cdata
+    out = [
+        f'\n  <question type="category">\n    <category><text>{e(category.path)}</text></category>'
+        f'\n    <info format="html"><text>{c(category.info)}</text></info>\n    <idnumber>{e(category.idnumber)}</idnumber>\n  </question>'
+    ]
+    add = out.append
+    for q in category.questions:
+        add(f'\n  <question type="{e(q.qtype)}">\n    <name><text>{e(q.name)}</text></name>\n    <questiontext format="html"><text>{c(q.text)}</text>')
+        for name, data in q.text_files:
+            add(f'\n      <file name="{e(name)}" path="/" encoding="base64">{e(data)}</file>')
+        add(f'\n    </questiontext>\n    <generalfeedback format="html"><text>{c(q.general_feedback)}</text>')
+        for name, data in q.feedback_files:
+            add(f'\n      <file name="{e(name)}" path="/" encoding="base64">{e(data)}</file>')
+        add(f"\n    </generalfeedback>\n    <defaultgrade>{e(_number(q.defaultgrade))}</defaultgrade>\n    <penalty>{e(_number(q.penalty))}</penalty>"
+            f"\n    <hidden>0</hidden>\n    <idnumber>{e(q.idnumber)}</idnumber>")
+        if q.qtype == "numerical":
+            for a in q.answers:
+                add(f'\n    <answer fraction="{e(a.fraction)}" format="moodle_auto_format">\n      <text>{e(a.value)}</text>'
+                    f'\n      <feedback format="html"><text>{c(a.feedback)}</text></feedback>\n      <tolerance>{e(a.tolerance)}</tolerance>\n    </answer>')
+            add("\n    <unitgradingtype>0</unitgradingtype>\n    <unitpenalty>0.1</unitpenalty>\n    <showunits>3</showunits>\n    <unitsleft>0</unitsleft>")
+        elif q.qtype == "multichoice":
+            add("\n    <single>true</single>\n    <shuffleanswers>true</shuffleanswers>\n    <answernumbering>abc</answernumbering>"
+                "\n    <showstandardinstruction>0</showstandardinstruction>" + _FEEDBACKS)
+            for a in q.answers:
+                add(f'\n    <answer fraction="{e(a.fraction)}" format="html">\n      <text>{c(a.text)}</text>'
+                    f'\n      <feedback format="html"><text>{c(a.feedback)}</text></feedback>\n    </answer>')
+        elif q.qtype == "matching":
+            add("\n    <shuffleanswers>true</shuffleanswers>" + _FEEDBACKS)
+            for left, right in q.pairs:
+                add(f'\n    <subquestion format="html">\n      <text>{c(left)}</text>\n      <answer><text>{e(right)}</text></answer>\n    </subquestion>')
+        add("\n  </question>")
+    add("\n")
+    return "".join(out)
 
 
 def _top_elements(document: str) -> list[str]:
