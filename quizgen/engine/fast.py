@@ -32,10 +32,12 @@ import numpy as np
 import sympy
 from mpmath import libmp
 
+from . import draws
 from . import expressions as ex
 from . import formulas
 from . import values as numeric
 from .reals import NotFast, Real
+from .rng import VariantRandom
 
 __all__ = ["NotFast", "compile_fast", "compile_fast_draw", "from_fast", "to_fast"]
 
@@ -946,12 +948,47 @@ def _drawn_argument(value: Any) -> Any:
     return from_fast(value)
 
 
+class _FastChoice(draws.Distribution):
+    """choice([...]) over fast values: the same pick as draws.Grid's, and only the picked option made a sympy value."""
+
+    def __init__(self, items: list):
+        self.items = items
+
+    def size(self) -> int:
+        return len(self.items)
+
+    def sample(self, rng: Any) -> Any:
+        if isinstance(rng, VariantRandom):
+            return from_fast(self.items[rng.below(len(self.items))])
+        return from_fast(self.items[int(rng.integers(0, len(self.items)))])
+
+    def support(self) -> Any:
+        return (from_fast(item) for item in self.items)
+
+
+def _fast_choice(options: Callable[[Mapping[str, Any]], Any]) -> Callable[[Mapping[str, Any]], Any]:
+    """draws.draw_choice of a list literal's value: a vector's entries or a matrix's rows; words by draw_choice itself."""
+
+    def draw(env: Mapping[str, Any]) -> Any:
+        value = options(env)
+        if type(value) is list:
+            return draws.draw_choice(value)
+        if type(value) is not _ARRAY or value.ndim not in (1, 2) or len(value) == 0:
+            raise NotFast
+        return _FastChoice(list(value))
+
+    return draw
+
+
 def compile_fast_draw(node: ex.Node) -> Callable[[Mapping[str, Any]], Any] | None:
     """A draw that depends on other variables (``choice([N - K + 1, ...])``): its arguments by the
     fast closures, converted back, then the draw made by the same function; None when an
-    argument needs the sympy path."""
+    argument needs the sympy path. ``choice`` of a list converts only the option it picks."""
     if not isinstance(node, ex.Call) or node.function not in ex._DRAWS or node.function == "network":
         return None
+    if node.function == "choice" and len(node.args) == 1 and not node.kwargs and isinstance(node.args[0], ex.ListLiteral):
+        options = compile_fast(node.args[0])
+        return _fast_choice(options) if options is not None else None
     maker = ex._DRAWS[node.function].call
     args = [compile_fast(arg) for arg in node.args]
     kwargs = {key: compile_fast(value) for key, value in node.kwargs.items()}
