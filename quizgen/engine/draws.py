@@ -87,9 +87,10 @@ def _typed(value: Any) -> tuple:
 def _grid(name: str, min_value: Any, max_value: Any, step: Any, exclude: Any, integer: bool) -> Grid:
     """The grid of a draw, made once for the same arguments (their types included: 0.1 and Float(0.1) differ)."""
     key = None
-    if exclude is None or isinstance(exclude, (list, tuple)):
+    if exclude is None or isinstance(exclude, (list, tuple, np.ndarray)):
         try:
-            key = (name, _typed(min_value), _typed(max_value), _typed(step), None if exclude is None else tuple(map(_typed, exclude)), integer)
+            excluded = None if exclude is None else tuple(map(_typed, _exclusions(name, exclude)))
+            key = (name, _typed(min_value), _typed(max_value), _typed(step), excluded, integer)
             grid = _GRIDS.get(key)
         except TypeError:  # an unhashable argument: made each time
             key = grid = None

@@ -990,12 +990,20 @@ def compile_fast_draw(node: ex.Node) -> Callable[[Mapping[str, Any]], Any] | Non
         options = compile_fast(node.args[0])
         return _fast_choice(options) if options is not None else None
     maker = ex._DRAWS[node.function].call
-    args = [compile_fast(arg) for arg in node.args]
-    kwargs = {key: compile_fast(value) for key, value in node.kwargs.items()}
+    args = [_draw_argument(arg) for arg in node.args]
+    kwargs = {key: _draw_argument(value) for key, value in node.kwargs.items()}
     if any(f is None for f in args) or any(f is None for f in kwargs.values()):
         return None
 
     def draw(env: Mapping[str, Any]) -> Any:
-        return maker(*[_drawn_argument(f(env)) for f in args], **{key: _drawn_argument(f(env)) for key, f in kwargs.items()})
+        return maker(*[f(env) for f in args], **{key: f(env) for key, f in kwargs.items()})
 
     return draw
+
+
+def _draw_argument(node: ex.Node) -> Callable[[Mapping[str, Any]], Any] | None:
+    """An argument of a draw as the sympy path hands it over: a value, or a draw itself (vector(d, decimal(...)))."""
+    value = compile_fast(node)
+    if value is not None:
+        return lambda env: _drawn_argument(value(env))
+    return compile_fast_draw(node)
