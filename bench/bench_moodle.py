@@ -6,7 +6,7 @@ processes show how busy the machine was), then the same work phase by phase in o
 process, so a slow run says where the time goes:
 generating the variants and their JSON records with worked steps is the generation
 core (quizgen.engine.generate, quizgen.formats.records); building the questions and rendering the XML
-is the export (quizgen/moodle.py). ``--profile`` adds the functions with the most own time.
+is the export (quizgen/formats/moodle.py, the figures' SVG from quizgen/formats/figures.py). ``--profile`` adds the functions with the most own time.
 
     python bench/bench_moodle.py [--variants 100] [--seed 1] [--profile]
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import os
 import pstats
@@ -39,15 +40,32 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+class Collector:
+    """CPU seconds this process's garbage collector has taken so far (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        self.seconds, self._start = 0.0, 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._start = time.process_time()
+        else:
+            self.seconds += time.process_time() - self._start
+
+
+COLLECTOR = Collector()
+
+
 class Clock:
-    """Wall-clock and CPU seconds (all processes) of a block."""
+    """Wall-clock and CPU seconds (all processes) of a block, and this process's collector's share (gc)."""
 
     def __enter__(self):
-        self.wall, self.cpu = time.perf_counter(), cpu_seconds()
+        self.wall, self.cpu, self.gc = time.perf_counter(), cpu_seconds(), COLLECTOR.seconds
         return self
 
     def __exit__(self, *exc_info):
-        self.wall, self.cpu = time.perf_counter() - self.wall, cpu_seconds() - self.cpu
+        self.wall, self.cpu, self.gc = time.perf_counter() - self.wall, cpu_seconds() - self.cpu, COLLECTOR.seconds - self.gc
 
 
 def all_it_can(template, count: int, seed: int) -> list:
@@ -95,11 +113,12 @@ def main() -> None:
         built = [build_question(v, record=r) for v, r in zip(variants, records)]
     with Clock() as rendering:
         render_moodle_xml([MoodleCategory("$course$/top/bench", "bench", "", "bench", built)], args.seed)  # renders and parses
-    print("phase by phase, in one process (CPU seconds):")
-    print(f"  core: generating the variants            {generating.cpu:7.2f}")
-    print(f"  core: JSON records with worked steps     {recording.cpu:7.2f}")
-    print(f"  export: building the Moodle questions    {building.cpu:7.2f}")
-    print(f"  export: rendering and parsing the XML    {rendering.cpu:7.2f}")
+    print("phase by phase, in one process (CPU seconds; in brackets the garbage collector's part, larger here than in")
+    print("the export's workers, which hold one template's variants at a time and collect less often):")
+    print(f"  core: generating the variants            {generating.cpu:7.2f}  ({generating.gc:.2f})")
+    print(f"  core: JSON records with worked steps     {recording.cpu:7.2f}  ({recording.gc:.2f})")
+    print(f"  export: building the Moodle questions    {building.cpu:7.2f}  ({building.gc:.2f})")
+    print(f"  export: rendering and parsing the XML    {rendering.cpu:7.2f}  ({rendering.gc:.2f})")
     core, own = generating.cpu + recording.cpu, building.cpu + rendering.cpu
     print(f"  core {100 * core / (core + own):.0f}%, export {100 * own / (core + own):.0f}%")
     print("slowest templates to generate (CPU seconds):")
