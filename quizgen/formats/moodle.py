@@ -18,8 +18,12 @@ A question is worth 1 mark, or its exam section's points (:class:`ExportItem`): 
 into its mark (:func:`gap_weights`).
 
 Questions are first built as plain data (:class:`MoodleCategory`, :class:`MoodleQuestion`),
-which the GIFT export (quizgen/gift.py) renders too; the XML itself comes from the Jinja
-templates in templates/moodle/. The rules of Moodle's importer
+which the GIFT export (quizgen/gift.py) renders too. The XML is the text of the Jinja
+templates in templates/moodle/: quiz.xml.j2 renders the file, and a category's part
+(category.xml.j2), a worked solution (solution.html.j2) and a cloze question's text
+(cloze.html.j2) are written out in Python with the same escaping, several times faster
+(:func:`_category_xml`, :func:`_solution_html`, :func:`_cloze_html`); those three templates
+remain the reference of that text. The rules of Moodle's importer
 (question/format/xml/format.php and qtype_multianswer's cloze parser) that this module
 relies on are pinned by tests/test_moodle.py.
 """
