@@ -189,7 +189,9 @@ def _sized_text(text: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=1024)
 def paragraphs(text: str | None) -> str:
+    """Prose as LaTeX (cached: a paper and its key show the same question text, and the exam's instructions recur on every paper)."""
     return "\n\n".join(segments(paragraph) for paragraph in prose.paragraphs(text))
 
 
