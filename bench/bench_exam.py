@@ -131,7 +131,7 @@ def report_run(name: str, run: dict, jobs: int, extra: str = "") -> None:
     report("  floor:", run["documents"], run["floor_seconds"], run["floor_cpu"], jobs, " (Typst alone, the same documents)")
     print(f"  build/floor: CPU {run['cpu'] / run['floor_cpu']:.2f}, wall {run['seconds'] / run['floor_seconds']:.2f} (target <= {TARGET_RATIO}); "
           f"the build's CPU: {run['parent_cpu']:.1f} s in the main process (variants, Typst data, LaTeX, figures' PDFs), "
-          f"{run['cpu'] - run['parent_cpu']:.1f} s in the workers (Typst, PDF checks, combined PDFs)")
+          f"{run['cpu'] - run['parent_cpu']:.1f} s in the workers (Typst, combined PDFs)")
 
 
 def one_run(arguments: argparse.Namespace) -> None:
