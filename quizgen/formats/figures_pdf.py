@@ -188,18 +188,22 @@ class _Page:
         content = element.text or ""
         if not content:
             return
-        size = float(element.get("font-size", "12"))
-        runs = _runs(content, element.get("font-weight") == "bold", size)
-        width = sum(run[4] for run in runs)
+        width, shown = _shown_text(content, element.get("font-weight") == "bold", float(element.get("font-size", "12")))
         x, y = float(element.get("x", "0")), float(element.get("y", "0"))
         anchor = element.get("text-anchor", "start")
         x -= width if anchor == "end" else width / 2 if anchor == "middle" else 0
-        ops = ["BT", _text_colour(element.get("fill", "currentColor")), f"1 0 0 -1 {_number(x)} {_number(y)} Tm"]
-        for font, run_size, rise, data, _ in runs:
-            ops.append(f"/{font} {_number(run_size)} Tf {_number(rise)} Ts")
-            ops.append("(" + _escape(data).decode("latin-1") + ") Tj")
-        ops.append("ET")
-        self.ops.append(" ".join(ops))
+        self.ops.append(" ".join(("BT", _text_colour(element.get("fill", "currentColor")), f"1 0 0 -1 {_number(x)} {_number(y)} Tm", shown, "ET")))
+
+
+@lru_cache(maxsize=4096)
+def _shown_text(content: str, bold: bool, size: float) -> tuple[float, str]:
+    """A text's width in points and the operators that show it, run by run (a figure's labels recur across its variants)."""
+    runs = _runs(content, bold, size)
+    ops = []
+    for font, run_size, rise, data, _ in runs:
+        ops.append(f"/{font} {_number(run_size)} Tf {_number(rise)} Ts")
+        ops.append("(" + _escape(data).decode("latin-1") + ") Tj")
+    return sum(run[4] for run in runs), " ".join(ops)
 
 
 _SEPARATORS = re.compile(r"[ ,]+")
