@@ -21,10 +21,17 @@ from exam_support import SPEC, make_small_bank
 REPO = Path(__file__).resolve().parent.parent
 
 
+def _as_at_a_terminal() -> None:
+    """Ctrl-C at its default, as a terminal's foreground command has it: tests run in the
+    background (``cmd &`` in a script) inherit SIGINT ignored, and quizgen rightly keeps that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(*arguments: str, cwd: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "quizgen", *arguments], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, start_new_session=True,  # a process group of its own, to send it Ctrl-C
+        preexec_fn=_as_at_a_terminal,  # noqa: PLW1509 - only resets one signal before exec
     )
 
 
