@@ -363,12 +363,15 @@ def _ceil(x: Any) -> int:
     return math.ceil(_number(x))
 
 
+_FLOOR, _CEIL = _lift(_floor), _lift(_ceil)  # element by element, made once
+
+
 def _floor_of_quotient(a: Any, b: Any) -> Any:
     """floor(a / b): for whole numbers a // b, with no Fraction made; of an array, entry by entry."""
     if type(a) is int and type(b) is int and b != 0:
         return a // b
     if type(a) is _ARRAY or type(b) is _ARRAY:
-        return _lift(_floor)(_array_divide(a, b))
+        return _FLOOR(_array_divide(a, b))
     return _floor(_divide(a, b))
 
 
@@ -377,7 +380,7 @@ def _ceil_of_quotient(a: Any, b: Any) -> Any:
     if type(a) is int and type(b) is int and b != 0:
         return -(-a // b)
     if type(a) is _ARRAY or type(b) is _ARRAY:
-        return _lift(_ceil)(_array_divide(a, b))
+        return _CEIL(_array_divide(a, b))
     return _ceil(_divide(a, b))
 
 
@@ -564,8 +567,8 @@ def _biased_variance(x: Any) -> Any:
 
 
 _BUILTINS: dict[str, Callable] = {
-    "floor": _lift(_floor),
-    "ceil": _lift(_ceil),
+    "floor": _FLOOR,
+    "ceil": _CEIL,
     "abs": _lift(_abs),
     "sqrt": _lift(_sqrt),
     "exp": _lift(_exp),

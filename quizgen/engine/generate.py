@@ -461,6 +461,7 @@ def _make_mistakes(
     kept: list[MistakeValue] = []
     dropped: list[tuple[str, str]] = []
     known: dict[tuple[str, str], Shown] = {}  # ("answer" or "mistake", name): its entries, for the closeness rule
+    spans: dict[tuple[str, int], tuple[float, ...]] = {}  # (answer, entries): its tolerance per entry, made once per variant
     for mistake in template.mistakes:
         answer = by_name[mistake.answer]
         try:
@@ -490,7 +491,7 @@ def _make_mistakes(
             continue
         if answer.spec.kind != "integer":  # marked exactly: different whole numbers are always told apart
             ours = shown(answer.spec, value, rounded)  # made once, compared with the answer and each mistake kept
-            near = _too_close_to(answer, [m for m in kept if m.answer == mistake.answer], ours, known)
+            near = _too_close_to(answer, [m for m in kept if m.answer == mistake.answer], ours, known, spans)
             if near is not None:
                 dropped.append((mistake.name, f"lies too close to {near} to be told apart (closer than two tolerances, or one unit shown)"))
                 continue
@@ -499,15 +500,17 @@ def _make_mistakes(
     return kept, dropped
 
 
-def _too_close_to(answer: Answer, kept: list[MistakeValue], ours: Shown, known: dict[tuple[str, str], Shown]) -> str | None:
+def _too_close_to(
+    answer: Answer, kept: list[MistakeValue], ours: Shown, known: dict[tuple[str, str], Shown], spans: dict[tuple[str, int], tuple[float, ...]]
+) -> str | None:
     """'the answer' or "mistake 'name'" when a mistake's value cannot be told apart from it (see closeness)."""
     key = ("answer", answer.spec.name)
     if key not in known:
         known[key] = shown(answer.spec, answer.value, answer.rounded)
-    spans = ("tolerances", answer.spec.name, len(ours.texts))  # the answer's tolerance per entry, made once per variant
-    tolerance = known.get(spans)  # type: ignore[call-overload]
+    span = (answer.spec.name, len(ours.texts))
+    tolerance = spans.get(span)
     if tolerance is None:
-        tolerance = known[spans] = tolerances(answer.tolerance, len(ours.texts))  # type: ignore[index]
+        tolerance = spans[span] = tolerances(answer.tolerance, len(ours.texts))
     if first_close_entry(ours, known[key], tolerance) is not None:
         return "the answer"
     near = next((m for m in kept if first_close_entry(ours, known[("mistake", m.name)], tolerance) is not None), None)

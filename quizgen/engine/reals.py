@@ -130,9 +130,6 @@ class Real:
             return self
         return _made(_neg(self.mpf), self.prec)
 
-    def __pos__(self) -> Any:
-        return self
-
     def __abs__(self) -> Any:
         return _made(_abs(self.mpf), self.prec)
 
@@ -145,14 +142,6 @@ class Real:
         if type(other) is Real:
             return _cmp(self.mpf, other.mpf)
         return _cmp(self.mpf, _rounded(other, self.prec))
-
-    def __eq__(self, other: object) -> bool:  # numpy's == of object arrays, and `x == 0` tests
-        if type(other) is Real:
-            return self.mpf == other.mpf and self.prec == other.prec
-        return False if type(other) in (int, Fraction) and self.mpf != _ZERO else NotImplemented
-
-    def __hash__(self) -> int:
-        return hash((self.mpf, self.prec))
 
     def __repr__(self) -> str:
         return f"Real({libmp.to_str(self.mpf, 15)}, prec={self.prec})"
