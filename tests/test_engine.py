@@ -106,6 +106,33 @@ def test_within_is_the_marking_rule():
     assert not within(exact(0.1), vector, [exact(0), exact(0)])
 
 
+def test_within_agrees_with_the_30_digit_rule_at_the_edge_of_the_tolerance():
+    """within's shortcuts (in floats, in whole numbers) say what the 30-digit comparison says,
+    also for values a hair inside or outside the tolerance, tiny, huge and at zero tolerance."""
+    from quizgen.engine.values import to_decimal
+
+    def reference(value, target, tolerance):
+        difference = value - target
+        return difference == 0 or to_decimal(difference, 30).copy_abs() <= to_decimal(tolerance, 30)
+
+    rng = np.random.default_rng(19)
+    nudges = [0, 1e-40, -1e-40, 1e-20, -1e-20, 1e-12, -1e-12, 1e-6, -1e-6, 0.5, -0.5, 3, -3]
+    checked = 0
+    for _ in range(400):
+        magnitude = 10.0 ** int(rng.integers(-30, 31))
+        target = sympy.Float(str(rng.normal() * magnitude), 60)
+        if rng.random() < 0.3:
+            target = sympy.Rational(int(rng.integers(-10**6, 10**6)), int(rng.integers(1, 10**4)))
+        tolerance = sympy.Rational(1, 10 ** int(rng.integers(0, 9))) * (0 if rng.random() < 0.1 else 1)
+        for nudge in nudges:
+            for sign in (1, -1):
+                offset = tolerance * (1 + sympy.Float(nudge, 60)) if tolerance else sympy.Float(nudge, 60)
+                value = target + sign * offset
+                assert within(value, target, tolerance) == reference(value, target, tolerance), (value, target, tolerance)
+                checked += 1
+    assert checked == 400 * len(nudges) * 2
+
+
 def test_every_formula_expansion_agrees_with_its_function():
     """The printed sheet formula and the function that computes the key must be the same formula."""
     rng = np.random.default_rng(3)

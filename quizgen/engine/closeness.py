@@ -42,6 +42,7 @@ class Shown:
     values: list[Value]
     texts: list[str]
     units: list[Decimal]
+    decimals: list[Decimal]  # the texts as numbers, parsed once for every comparison
     numbers: dict[int, float] = field(default_factory=dict)  # floats, made only for entries that come close
 
     def number(self, i: int) -> float:
@@ -58,7 +59,7 @@ def shown(spec: AnswerSpec, value: Value, rounded: Any) -> Shown:
         units = [Decimal(0) if d == 0 else Decimal(10) ** (d.adjusted() - spec.sigfigs + 1) for d in decimals]
     else:
         units = [Decimal(10) ** -(spec.decimals or 0)] * len(texts)
-    return Shown(_entries(value), texts, units)
+    return Shown(_entries(value), texts, units, decimals)
 
 
 def tolerances(tolerance: Any, size: int) -> tuple[float, ...]:
@@ -72,7 +73,7 @@ def first_close_entry(first: Shown, second: Shown, tolerance: tuple[float, ...])
     for i, (text_a, text_b, t) in enumerate(zip(first.texts, second.texts, tolerance)):
         if text_a == text_b:
             continue
-        gap = abs(Decimal(text_a) - Decimal(text_b))
+        gap = abs(first.decimals[i] - second.decimals[i])
         unit = max(first.units[i], second.units[i])
         if t > 0 and gap <= unit:
             return i

@@ -764,8 +764,12 @@ def _bind(name: str, body: Callable[..., Any], by_scope: bool) -> Callable[..., 
     names = list(parameters)
     defaults = {key: to_fast(p.default) for key, p in parameters.items() if p.default is not inspect.Parameter.empty}
 
+    count = len(names)
+
     def call(*args: Any, **kwargs: Any) -> Any:
-        if len(args) > len(names) or any(key not in parameters for key in kwargs):
+        if not kwargs and len(args) == count:  # every argument given in order: nothing to bind
+            return body(dict(zip(names, args))) if by_scope else body(*args)
+        if len(args) > count or any(key not in parameters for key in kwargs):
             raise NotFast
         scope = {**defaults, **dict(zip(names, args)), **kwargs}
         if len(scope) != len(names):

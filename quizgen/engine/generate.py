@@ -23,6 +23,8 @@ import sympy
 from ..errors import ExpressionError, QuizgenError, VariantError
 from .closeness import Shown, first_close_entry, shown, tolerances
 from .draws import Distribution
+from .expressions import Call, Name
+from .formulas import FORMULAS
 from .rng import VariantRandom
 from .fast import from_fast, to_fast
 from .template import TABLE_KINDS, AnswerSpec, Constraint, FixedText, Template, Tolerance
@@ -36,6 +38,7 @@ from .values import (
     is_array,
     is_exactly_shown,
     to_decimal,
+    to_float,
 )
 
 MAX_TRIES = 1000
@@ -235,6 +238,9 @@ def _tolerance(value: Value, spec: AnswerSpec) -> Any:
     return abs(spec.tolerance.value * value)
 
 
+_NUMBERS = (sympy.Float, sympy.Rational)
+
+
 def within(value: Value, target: Value, tolerance: Any) -> bool:
     """|value - target| <= tolerance, element by element: the one marking rule (words must be equal)."""
     if isinstance(target, (str, list)) or isinstance(value, (str, list)):
@@ -255,6 +261,15 @@ def within(value: Value, target: Value, tolerance: Any) -> bool:
             return True
         if abs(numerator) / denominator > 2 * (tp / tq):
             return False
+    if isinstance(value, _NUMBERS) and isinstance(target, _NUMBERS) and isinstance(tolerance, _NUMBERS):
+        # Far apart, or well within, in floats: a margin a billion times float's error, so the
+        # 30-digit comparison below says the same (inf and nan fail both tests and go on)
+        a, b, allowed = to_float(value), to_float(target), to_float(tolerance)
+        gap, margin = abs(a - b), 1e-9 * (abs(a) + abs(b) + allowed)
+        if gap - allowed > margin:
+            return False
+        if allowed - gap > margin:
+            return True
     difference = value - target
     if difference == 0:
         return True
@@ -960,9 +975,6 @@ def _is_network(value: Value) -> bool:
 
 def _step_provider(root):
     """A formula that gives its own worked steps (quizgen.engine.formulas, ``steps=``), when called on plain variables."""
-    from .expressions import Call, Name
-    from .formulas import FORMULAS
-
     if isinstance(root, Call) and root.function in FORMULAS and all(isinstance(a, Name) for a in root.args):
         return FORMULAS[root.function].steps
     return None
