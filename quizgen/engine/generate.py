@@ -833,14 +833,14 @@ def worked_steps(variant: Variant) -> list[Step]:
     formats = {a.spec.name: a for a in variant.answers}
     formats_by_name = display_formats(template)
     steps: list[Step] = []
+    substituting = TexPrinter(template.symbols, env, substitute=True, formats=formats_by_name)  # each value's TeX made once for all steps
     given = [
-        f"{template.symbols.get(v.name) or default_symbol(v.name)} = {value_tex(env[v.name], formats_by_name.get(v.name, format_number))}"
+        f"{template.symbols.get(v.name) or default_symbol(v.name)} = {substituting.name_tex(v.name)}"
         for v in template.variables
         if v.is_draw and not _is_network(env[v.name]) and _shown(v, env)
     ]
     if given:
         steps.append(Step("Identify the given values", r",\quad ".join(given)))
-    substituting = TexPrinter(template.symbols, env, substitute=True, formats=formats_by_name)  # each value's TeX made once for all steps
     for variable in template.variables:
         if variable.is_draw or not _shown(variable, env):
             continue

@@ -52,29 +52,38 @@ _HASH_A = _hash_constants(_INIT_A, _MULT_A, 4 + 12 + 4 * 64)  # the pool, its mi
 _HASH_B = _hash_constants(_INIT_B, _MULT_B, 8)
 
 
+_POOL_HASH = [(h, (h * _MULT_A) & _M32) for h in _HASH_A[:4]]  # (hash constant, its multiplier) per step, worked out once
+_MIX_STEPS = [(s, d, h, (h * _MULT_A) & _M32) for (s, d), h in zip(_MIX_PAIRS, _HASH_A[4:16])]
+_EXTRA_HASH = [(h, (h * _MULT_A) & _M32) for h in _HASH_A[16:]]
+_STATE_HASH = [(i & 3, h, (h * _MULT_B) & _M32) for i, h in enumerate(_HASH_B)]
+
+
 def pcg64_start(entropy: list[int]) -> tuple[int, int]:
     """(state, increment) of ``PCG64(SeedSequence(entropy))`` for non-negative integers."""
     words = [w for number in entropy for w in _words(number)]
     if len(words) > 64:
         raise ValueError("entropy of more than 64 words")
     words += [0] * (4 - len(words))
-    step = iter(_HASH_A)
     pool = []
-    for word in words[:4]:  # SeedSequence.mix_entropy: hash each word into the pool...
-        h = next(step)
-        value = ((word ^ h) * ((h * _MULT_A) & _M32)) & _M32
+    for word, (h, multiplier) in zip(words, _POOL_HASH):  # SeedSequence.mix_entropy: hash each word into the pool...
+        value = ((word ^ h) * multiplier) & _M32
         pool.append(value ^ (value >> 16))
-    # ...then mix every pool word into every other, and any further entropy word into each
-    sources = [(pool, s, d) for s, d in _MIX_PAIRS] + [(words, s, d) for s in range(4, len(words)) for d in range(4)]
-    for source, s, target in sources:
-        h = next(step)
-        value = ((source[s] ^ h) * ((h * _MULT_A) & _M32)) & _M32
+    for s, target, h, multiplier in _MIX_STEPS:  # ...then mix every pool word into every other...
+        value = ((pool[s] ^ h) * multiplier) & _M32
         value ^= value >> 16
         mixed = (_MIX_L * pool[target] - _MIX_R * value) & _M32
         pool[target] = mixed ^ (mixed >> 16)
+    constants = iter(_EXTRA_HASH)
+    for word in words[4:]:  # ...and any further entropy word into each
+        for target in range(4):
+            h, multiplier = next(constants)
+            value = ((word ^ h) * multiplier) & _M32
+            value ^= value >> 16
+            mixed = (_MIX_L * pool[target] - _MIX_R * value) & _M32
+            pool[target] = mixed ^ (mixed >> 16)
     state_words = []
-    for i, h in enumerate(_HASH_B):  # SeedSequence.generate_state(4, uint64)
-        value = ((pool[i & 3] ^ h) * ((h * _MULT_B) & _M32)) & _M32
+    for i, h, multiplier in _STATE_HASH:  # SeedSequence.generate_state(4, uint64)
+        value = ((pool[i] ^ h) * multiplier) & _M32
         state_words.append(value ^ (value >> 16))
     seed = [state_words[2 * i] | (state_words[2 * i + 1] << 32) for i in range(4)]
     initial, sequence = (seed[0] << 64) | seed[1], (seed[2] << 64) | seed[3]
