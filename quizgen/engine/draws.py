@@ -64,10 +64,14 @@ class Grid(Distribution):
     def size(self) -> int:
         return len(self.values)
 
-    def sample(self, rng: np.random.Generator | VariantRandom) -> Value:
+    def pick(self, rng: np.random.Generator | VariantRandom) -> int:
+        """The position of the value drawn."""
         if isinstance(rng, VariantRandom):  # the same draw as numpy's integers(0, n), without its call overhead
-            return self.values[rng.below(len(self.values))]
-        return self.values[int(rng.integers(0, len(self.values)))]
+            return rng.below(len(self.values))
+        return int(rng.integers(0, len(self.values)))
+
+    def sample(self, rng: np.random.Generator | VariantRandom) -> Value:
+        return self.values[self.pick(rng)]
 
     def support(self) -> Iterator[Value]:
         return iter(self.values)

@@ -22,7 +22,7 @@ import sympy
 
 from ..errors import ExpressionError, QuizgenError, VariantError
 from .closeness import Shown, first_close_entry, shown, tolerances
-from .draws import Distribution
+from .draws import Distribution, Grid
 from .expressions import Call, Name
 from .formulas import FORMULAS
 from .rng import VariantRandom
@@ -345,6 +345,18 @@ def _distribution(expression, env: dict[str, Value], fast_env: dict[str, Any]) -
     return expression.evaluate(env)
 
 
+def _sample(distribution: Distribution, rng: VariantRandom | np.random.Generator | None) -> tuple[Value, Any]:
+    """A draw and its fast form: a grid's values are converted once for every variant, not at each draw."""
+    if type(distribution) is Grid:
+        fast_values = distribution.__dict__.get("_fast_values")  # kept on the (frozen, shared) grid itself
+        if fast_values is None:
+            fast_values = distribution.__dict__["_fast_values"] = tuple(map(to_fast, distribution.values))
+        position = distribution.pick(rng)
+        return distribution.values[position], fast_values[position]
+    value = distribution.sample(rng)
+    return value, to_fast(value)
+
+
 class _Rejected(Exception):
     def __init__(self, reason: str):
         self.reason = reason
@@ -352,7 +364,7 @@ class _Rejected(Exception):
 
 def _evaluate_variables(
     template: Template, rng: VariantRandom | np.random.Generator | None, given: dict[str, Value] | None, constraints: list[Constraint], strict: bool, seen: set[str] | None = None,
-    fast_env: dict[str, Any] | None = None, noted: dict[str, Any] | None = None,
+    fast_env: dict[str, Any] | None = None, noted: dict[str, Any] | None = None, ordered: bool = False,
 ) -> dict[str, Value]:
     """Draw and compute every variable in order, checking each constraint as soon as its names exist.
 
@@ -361,24 +373,26 @@ def _evaluate_variables(
     small template are duplicates, and they then cost only their draws. ``fast_env``, when
     given, receives every value in its fast form (see _evaluate) for the mistakes; ``noted``
     the note and the context it was rendered from, so that they are not made twice.
+    ``ordered``: the constraints are already sorted by when they can be checked (make_variant
+    sorts them once for all its draws).
     """
     env: dict[str, Value] = {}
     if fast_env is None:
         fast_env = {}
     note_ready = template.note_position if seen is not None else -1
-    pending = sorted(constraints, key=lambda c: c.after)
+    pending = constraints if ordered else sorted(constraints, key=lambda c: c.after)
     position = 0
     for i, variable in enumerate(template.variables):
         try:
             if variable.is_draw:
                 if given is not None:
                     env[variable.name] = value = given[variable.name]
+                    fast_env[variable.name] = to_fast(value)
                 else:
                     distribution = variable.fixed or _distribution(variable.expression, env, fast_env)
                     if not isinstance(distribution, Distribution):
                         raise VariantError(f"{template.id}: variables.{variable.name}.draw: does not describe a draw")
-                    env[variable.name] = value = distribution.sample(rng)
-                fast_env[variable.name] = to_fast(value)
+                    env[variable.name], fast_env[variable.name] = _sample(distribution, rng)
             else:
                 value, fast = _evaluate(variable.expression, env, fast_env)
                 env[variable.name], fast_env[variable.name] = value, fast
@@ -483,6 +497,20 @@ def _make_mistakes(
             value, fast = _evaluate(mistake.expression, env, fast_env)
         except (ZeroDivisionError, ValueError, TypeError, IndexError, ArithmeticError, ExpressionError) as error:
             dropped.append((mistake.name, f"cannot be computed ({error or type(error).__name__})"))
+            continue
+        if type(fast) is int and answer.spec.kind == "integer" and answer.spec.sigfigs is None:
+            # A whole number for a whole-number answer, marked exactly: its text is format_number's
+            # (digits, then the answer's zero decimals), and it is the answer only when the texts match
+            decimals = answer.spec.decimals
+            rounded = str(fast) + "." + "0" * decimals if decimals else str(fast)
+            if rounded == answer.rounded:
+                dropped.append((mistake.name, "equals the answer after rounding"))
+                continue
+            twin = next((m for m in kept if m.answer == mistake.answer and m.rounded == rounded), None)
+            if twin is not None:
+                dropped.append((mistake.name, f"equals mistake '{twin.name}' after rounding"))
+                continue
+            kept.append(MistakeValue(mistake.name, mistake.label, mistake.answer, value, rounded, mistake.feedback, context))
             continue
         rational = (type(fast) is int or type(fast) is Fraction) and not is_array(answer.value)  # a finite real number of the answer's shape
         if not rational and not _finite(value):
@@ -605,7 +633,7 @@ def make_variant(template: Template, seed: int, index: int, nice: bool = False, 
         if stats is not None:
             stats.attempts += 1
         return _table_variant(template, seed, index, rng, seen)
-    constraints = template.constraints + (template.nice if nice else [])
+    constraints = sorted(template.constraints + (template.nice if nice else []), key=lambda c: c.after)  # in the order they are checked
     reasons: Counter = Counter()
     for _ in range(MAX_TRIES):
         if stats is not None:
@@ -613,7 +641,7 @@ def make_variant(template: Template, seed: int, index: int, nice: bool = False, 
         try:
             fast_env: dict[str, Any] = {}
             noted: dict[str, Any] = {}
-            env = _evaluate_variables(template, rng, None, constraints, strict=True, seen=seen, fast_env=fast_env, noted=noted)
+            env = _evaluate_variables(template, rng, None, constraints, strict=True, seen=seen, fast_env=fast_env, noted=noted, ordered=True)
             return _assemble(template, seed, index, env, rng, [], seen, nice, fast_env, noted)
         except _Rejected as rejection:
             reasons[rejection.reason] += 1
