@@ -990,12 +990,13 @@ def _fast_choice(options: Callable[[Mapping[str, Any]], Any]) -> Callable[[Mappi
 def compile_fast_draw(node: ex.Node) -> Callable[[Mapping[str, Any]], Any] | None:
     """A draw that depends on other variables (``choice([N - K + 1, ...])``): its arguments by the
     fast closures, converted back, then the draw made by the same function; None when an
-    argument needs the sympy path. ``choice`` of a list converts only the option it picks."""
+    argument needs the sympy path. ``choice`` of a list converts only the option it picks.
+    The distribution is remembered for the values of the names it reads (see _remembered)."""
     if not isinstance(node, ex.Call) or node.function not in ex._DRAWS or node.function == "network":
         return None
     if node.function == "choice" and len(node.args) == 1 and not node.kwargs and isinstance(node.args[0], ex.ListLiteral):
         options = compile_fast(node.args[0])
-        return _fast_choice(options) if options is not None else None
+        return _remembered(_fast_choice(options), node.names()) if options is not None else None
     maker = ex._DRAWS[node.function].call
     args = [_draw_argument(arg) for arg in node.args]
     kwargs = {key: _draw_argument(value) for key, value in node.kwargs.items()}
@@ -1005,7 +1006,46 @@ def compile_fast_draw(node: ex.Node) -> Callable[[Mapping[str, Any]], Any] | Non
     def draw(env: Mapping[str, Any]) -> Any:
         return maker(*[f(env) for f in args], **{key: f(env) for key, f in kwargs.items()})
 
-    return draw
+    return _remembered(draw, node.names())
+
+
+_REMEMBERED_LIMIT = 1024  # distributions kept per draw; then the memory starts again
+
+
+def _memo_key(value: Any) -> Any:
+    """A key equal exactly for equal fast values of one type (a Real by its bits); NotFast for an array or anything else."""
+    kind = type(value)
+    if kind is int or kind is Fraction or kind is str or kind is bool:
+        return (kind, value)
+    if kind is Real:
+        return (kind, value.mpf, value.prec)
+    raise NotFast
+
+
+def _remembered(draw: Callable[[Mapping[str, Any]], Any], names: set[str]) -> Callable[[Mapping[str, Any]], Any]:
+    """``draw`` made once for each combination of the values of the names it reads.
+
+    A draw's distribution is a function of those values alone, and most dependent draws see
+    few of them (a kernel size, a layer count), so most variants reuse a distribution. Its
+    errors are not remembered: a failing draw fails again, the same way. A value that is
+    not a number or a word (an array) is not remembered by; the draw is then made anew."""
+    ordered = sorted(names)
+    memory: dict[tuple, Any] = {}
+
+    def remembered(env: Mapping[str, Any]) -> Any:
+        try:
+            key = tuple([_memo_key(env[name]) for name in ordered])
+        except (NotFast, KeyError):
+            return draw(env)
+        distribution = memory.get(key)
+        if distribution is None:
+            distribution = draw(env)
+            if len(memory) >= _REMEMBERED_LIMIT:
+                memory.clear()
+            memory[key] = distribution
+        return distribution
+
+    return remembered
 
 
 def _draw_argument(node: ex.Node) -> Callable[[Mapping[str, Any]], Any] | None:
