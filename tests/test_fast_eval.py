@@ -285,3 +285,23 @@ def test_float_comparison_is_the_sign_of_the_difference():
             difference = sympy.N(a - b, 50)
             expected = 0 if difference == 0 else (1 if difference > 0 else -1)
             assert _compare_numbers(a, b) == expected, (a, b)
+
+
+def test_a_dependent_draw_is_remembered_by_its_values_and_its_errors_are_not():
+    """compile_fast_draw remembers a distribution per combination of the values it reads: the same
+    values give the very same distribution, other values (or types) another, a failing draw fails
+    every time, and a draw over an array is made anew each time."""
+    from quizgen.engine.fast import compile_fast_draw
+
+    dependent = compile_fast_draw(parse("int(1, N - K, exclude=[K])", allow_draws=True).root)
+    first = dependent({"N": 9, "K": 2})
+    assert dependent({"N": 9, "K": 2}) is first
+    assert dependent({"N": 9, "K": 3}) is not first and dependent({"N": 9, "K": 3}).size() == 5
+    assert dependent({"N": 10, "K": 2}) is not first and dependent({"N": 10, "K": 2}).size() == 7
+    for _ in range(2):
+        with pytest.raises(Exception):
+            dependent({"N": 2, "K": 2})  # min_value > max_value, each time
+    choice = compile_fast_draw(parse("choice([x[0], x[1]])", allow_draws=True).root)
+    x = to_fast(values.exact([1, 2]))
+    assert choice({"x": x}) is not choice({"x": x})
+    assert [from_fast(item) for item in choice({"x": x}).items] == [1, 2]
