@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import operator
 import random
-from fractions import Fraction
+from quicktions import Fraction  # the fast path's Fraction
 
 import numpy as np
 import pytest

@@ -9,6 +9,7 @@ so the question, the key and the worked solution always show the same digits.
 
 from __future__ import annotations
 
+import numbers
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 from typing import Any, Callable
@@ -37,8 +38,8 @@ def exact(x: Any) -> Any:
         return sympy.Integer(x)
     if isinstance(x, float):
         return sympy.Rational(repr(float(x)))
-    if isinstance(x, Fraction):
-        return sympy.Rational(x.numerator, x.denominator)
+    if isinstance(x, numbers.Rational):  # fractions.Fraction, and the fast path's (quicktions)
+        return sympy.Rational(int(x.numerator), int(x.denominator))
     if isinstance(x, (np.integer,)):
         return sympy.Integer(int(x))
     if isinstance(x, np.floating):
