@@ -178,6 +178,9 @@ def test_conversions_round_trip():
     for real in [sympy.Float(0.5, 60), -values.exp(sympy.Rational(1, 3)), sympy.Float(1, 300) + sympy.Float("1e-280", 300), sympy.Float(0, 60)]:
         back = from_fast(to_fast(real))
         assert type(to_fast(real)) is Real and type(back) is sympy.Float and (back._mpf_, back._prec) == (real._mpf_, real._prec)
+    for mpf, prec in [((0, 4, 0, 3), 60), ((1, 2**70 + 1, -3, 71), 60), ((0, 3, 5, 2), 60)]:  # even or too long mantissas: normalised as Float._new does
+        back, made = from_fast(Real(mpf, prec)), sympy.Float._new(mpf, prec, zero=False)
+        assert type(back) is sympy.Float and (back._mpf_, back._prec) == (made._mpf_, made._prec) and back == made
     vector = values.array([1, sympy.Rational(1, 2), values.exp(sympy.Integer(1))])
     back = from_fast(to_fast(vector))
     assert back.shape == (3,) and all(type(a) is type(b) and a == b for a, b in zip(back, vector))

@@ -91,6 +91,9 @@ def to_fast(value: Any) -> Any:
     return value
 
 
+_FLOAT, _EXPR_NEW = sympy.Float, sympy.Expr.__new__
+
+
 def _slow_scalar(value: Any) -> Any:
     """int -> sympy Integer, Fraction -> Rational, Real -> the very Float it stands for; anything else NotFast."""
     kind = type(value)
@@ -99,7 +102,12 @@ def _slow_scalar(value: Any) -> Any:
     if kind is Fraction:
         return sympy.Rational(value.numerator, value.denominator)
     if kind is Real:
-        return sympy.Float._new(value.mpf, value.prec, zero=False)
+        mpf, prec = value.mpf, value.prec
+        if mpf[1] & 1 and mpf[3] <= prec:  # normalised at its precision, as libmp leaves it: Float._new's mpf_norm would keep it
+            number = _EXPR_NEW(_FLOAT)
+            number._mpf_, number._prec = mpf, prec
+            return number
+        return _FLOAT._new(mpf, prec, zero=False)
     raise NotFast
 
 

@@ -27,6 +27,7 @@ from .expressions import Call, Name
 from .formulas import FORMULAS
 from .rng import VariantRandom
 from .fast import from_fast, to_fast
+from .reals import Real
 from .template import TABLE_KINDS, AnswerSpec, Constraint, FixedText, Template, Tolerance
 from .tex import TexPrinter, default_symbol, has_conditional, value_tex
 from .values import (
@@ -214,16 +215,23 @@ def _round(value: Value, spec: AnswerSpec) -> Any:
 
 def _half_unit_in_last_place(value: Value, spec: AnswerSpec) -> Value:
     """The default tolerance: a response marks right exactly when it rounds as the question says."""
-    return _unit_in_last_place(value, spec) / 2
-
-
-def _unit_in_last_place(value: Value, spec: AnswerSpec) -> Value:
     if spec.sigfigs is not None:
         if value == 0:
             return sympy.Integer(0)
-        exponent = to_decimal(value).adjusted()
-        return sympy.Integer(10) ** (exponent - spec.sigfigs + 1)
-    return sympy.Integer(10) ** (-(spec.decimals or 0))
+        return _half_power_of_ten(to_decimal(value).adjusted() - spec.sigfigs + 1)
+    return _half_power_of_ten(-(spec.decimals or 0))
+
+
+_HALF_POWERS: dict[int, Value] = {}  # exponent -> 10**exponent / 2: a few recur for every answer entry
+
+
+def _half_power_of_ten(exponent: int) -> Value:
+    half = _HALF_POWERS.get(exponent)
+    if half is None:
+        half = sympy.Integer(10) ** exponent / 2
+        if len(_HALF_POWERS) < 1024:
+            _HALF_POWERS[exponent] = half
+    return half
 
 
 def _tolerance(value: Value, spec: AnswerSpec) -> Any:
@@ -345,6 +353,18 @@ def _distribution(expression, env: dict[str, Value], fast_env: dict[str, Any]) -
     return expression.evaluate(env)
 
 
+def _has_too_large_entry(array: np.ndarray) -> bool:
+    """values.too_large over an array in its fast form."""
+    for item in array.flat:
+        kind = type(item)
+        if kind is int:
+            if item.bit_length() > _MAX_BITS:
+                return True
+        elif kind is Fraction and max(item.numerator.bit_length(), item.denominator.bit_length()) > _MAX_BITS:
+            return True
+    return False
+
+
 def _sample(distribution: Distribution, rng: VariantRandom | np.random.Generator | None) -> tuple[Value, Any]:
     """A draw and its fast form: a grid's values are converted once for every variant, not at each draw."""
     if type(distribution) is Grid:
@@ -400,6 +420,11 @@ def _evaluate_variables(
                 if kind is int or kind is Fraction:  # finite; check_size's test on the int or Fraction itself
                     bits = fast.bit_length() if kind is int else max(fast.numerator.bit_length(), fast.denominator.bit_length())
                     if bits > _MAX_BITS:
+                        check_size(value)
+                elif kind is Real:
+                    pass  # finite (a Real is never inf or nan), and check_size measures only whole numbers and fractions
+                elif kind is np.ndarray:  # numbers (or truth values) only, none infinite: check_size's test on its entries
+                    if _has_too_large_entry(fast):
                         check_size(value)
                 else:
                     if not _finite(value):
@@ -513,7 +538,7 @@ def _make_mistakes(
             kept.append(MistakeValue(mistake.name, mistake.label, mistake.answer, value, rounded, mistake.feedback, context))
             continue
         rational = (type(fast) is int or type(fast) is Fraction) and not is_array(answer.value)  # a finite real number of the answer's shape
-        if not rational and not _finite(value):
+        if not rational and type(fast) is not Real and type(fast) is not np.ndarray and not _finite(value):  # fast values are never infinite
             dropped.append((mistake.name, "is not a finite number"))
             continue
         wrong_shape = is_array(value) != is_array(answer.value) or (is_array(value) and value.shape != answer.value.shape)
