@@ -92,13 +92,15 @@ def to_fast(value: Any) -> Any:
 
 
 _FLOAT, _EXPR_NEW = sympy.Float, sympy.Expr.__new__
+_SMALL_INTEGERS = {n: sympy.Integer(n) for n in range(-1024, 1025)}  # the very objects sympy.Integer(n) gives (it caches them too)
 
 
 def _slow_scalar(value: Any) -> Any:
     """int -> sympy Integer, Fraction -> Rational, Real -> the very Float it stands for; anything else NotFast."""
     kind = type(value)
     if kind is int:
-        return sympy.Integer(value)
+        number = _SMALL_INTEGERS.get(value)
+        return number if number is not None else sympy.Integer(value)
     if kind is Fraction:
         return sympy.Rational(value.numerator, value.denominator)
     if kind is Real:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numbers
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-from fractions import Fraction
 from typing import Any, Callable
 
 import mpmath
@@ -157,14 +156,14 @@ def round_value(value: Value, decimals: int | None = None, sigfigs: int | None =
         if rounded.adjusted() > exponent:  # 99.96 to 3 s.f. carries to 100, which needs one decimal fewer
             rounded = round_value(value, decimals=sigfigs - 2 - exponent)
         return rounded
-    if isinstance(value, sympy.Rational):
-        scaled = Fraction(int(value.p), int(value.q)) * Fraction(10) ** decimals
-        sign = -1 if scaled < 0 else 1
-        magnitude = abs(scaled)
-        whole = magnitude.numerator // magnitude.denominator
-        if magnitude - whole >= Fraction(1, 2):
-            whole += 1
-        return Decimal(sign * whole).scaleb(-decimals)
+    if isinstance(value, sympy.Rational):  # value * 10**decimals, half away from zero, in whole numbers
+        numerator, denominator = int(value.p), int(value.q)
+        if decimals >= 0:
+            numerator *= 10**decimals
+        else:
+            denominator *= 10**-decimals
+        whole = (2 * abs(numerator) + denominator) // (2 * denominator)  # floor(|scaled| + 1/2)
+        return Decimal(-whole if numerator < 0 else whole).scaleb(-decimals)
     quantum = Decimal(1).scaleb(-decimals)
     number = to_decimal(value)
     if not number.is_finite():
