@@ -342,6 +342,19 @@ def _evaluate(expression, env: dict[str, Value], fast_env: dict[str, Any] | None
     return value, to_fast(value)
 
 
+def _truth_of(expression, env: dict[str, Value], fast_env: dict[str, Any]) -> bool:
+    """A constraint's truth: the fast closure's when it gives True or False, else as _evaluate decides (and raises)."""
+    closure = expression.fast if FAST else None
+    if closure is not None:
+        try:
+            result = closure(fast_env)
+        except Exception:  # noqa: BLE001 - _evaluate below tries again and the sympy path decides
+            result = None
+        if type(result) is bool:
+            return result
+    return bool(_evaluate(expression, env, fast_env)[0])
+
+
 def _distribution(expression, env: dict[str, Value], fast_env: dict[str, Any]) -> Any:
     """A draw that depends on other variables: its arguments by the fast closures when they can, else by sympy (and its errors)."""
     maker = expression.fast_draw if FAST else None
@@ -351,6 +364,11 @@ def _distribution(expression, env: dict[str, Value], fast_env: dict[str, Any]) -
         except Exception:  # noqa: BLE001, S110 - whatever it was, the sympy path below decides
             pass
     return expression.evaluate(env)
+
+
+def _schedule(template: Template, constraints: list[Constraint]) -> tuple[tuple[Constraint, ...], ...]:
+    """The constraints to check after each variable: each as soon as the last variable it needs is known, in their order."""
+    return tuple(tuple(c for c in constraints if c.after == i) for i in range(len(template.variables)))
 
 
 def _has_too_large_entry(array: np.ndarray) -> bool:
@@ -371,7 +389,7 @@ def _sample(distribution: Distribution, rng: VariantRandom | np.random.Generator
         fast_values = distribution.__dict__.get("_fast_values")  # kept on the (frozen, shared) grid itself
         if fast_values is None:
             fast_values = distribution.__dict__["_fast_values"] = tuple(map(to_fast, distribution.values))
-        position = distribution.pick(rng)
+        position = rng.below(len(fast_values)) if type(rng) is VariantRandom else distribution.pick(rng)  # pick's draw, one call fewer
         return distribution.values[position], fast_values[position]
     value = distribution.sample(rng)
     return value, to_fast(value)
@@ -383,8 +401,8 @@ class _Rejected(Exception):
 
 
 def _evaluate_variables(
-    template: Template, rng: VariantRandom | np.random.Generator | None, given: dict[str, Value] | None, constraints: list[Constraint], strict: bool, seen: set[str] | None = None,
-    fast_env: dict[str, Any] | None = None, noted: dict[str, Any] | None = None, ordered: bool = False,
+    template: Template, rng: VariantRandom | np.random.Generator | None, given: dict[str, Value] | None, constraints: list[Constraint] | tuple[tuple[Constraint, ...], ...], strict: bool, seen: set[str] | None = None,
+    fast_env: dict[str, Any] | None = None, noted: dict[str, Any] | None = None,
 ) -> dict[str, Value]:
     """Draw and compute every variable in order, checking each constraint as soon as its names exist.
 
@@ -393,15 +411,13 @@ def _evaluate_variables(
     small template are duplicates, and they then cost only their draws. ``fast_env``, when
     given, receives every value in its fast form (see _evaluate) for the mistakes; ``noted``
     the note and the context it was rendered from, so that they are not made twice.
-    ``ordered``: the constraints are already sorted by when they can be checked (make_variant
-    sorts them once for all its draws).
+    ``constraints`` may also come as their _schedule (make_variant makes it once for all its draws).
     """
     env: dict[str, Value] = {}
     if fast_env is None:
         fast_env = {}
     note_ready = template.note_position if seen is not None else -1
-    pending = constraints if ordered else sorted(constraints, key=lambda c: c.after)
-    position = 0
+    schedule = _schedule(template, constraints) if type(constraints) is list else constraints
     for i, variable in enumerate(template.variables):
         try:
             if variable.is_draw:
@@ -436,11 +452,9 @@ def _evaluate_variables(
             if given is not None:
                 raise VariantError(f"{template.id}: variables.{variable.name}: cannot be computed from these values ({error or type(error).__name__})") from None
             raise _Rejected(f"{variable.name} cannot be computed ({error or type(error).__name__})") from None
-        while position < len(pending) and pending[position].after <= i:
-            constraint = pending[position]
-            position += 1
+        for constraint in schedule[i]:
             try:
-                holds = bool(_evaluate(constraint.expression, env, fast_env)[0])
+                holds = _truth_of(constraint.expression, env, fast_env)
             except (ZeroDivisionError, ArithmeticError):
                 holds = False
             except (ValueError, TypeError, IndexError) as error:
@@ -658,7 +672,7 @@ def make_variant(template: Template, seed: int, index: int, nice: bool = False, 
         if stats is not None:
             stats.attempts += 1
         return _table_variant(template, seed, index, rng, seen)
-    constraints = sorted(template.constraints + (template.nice if nice else []), key=lambda c: c.after)  # in the order they are checked
+    constraints = _schedule(template, template.constraints + (template.nice if nice else []))  # made once for all the draws
     reasons: Counter = Counter()
     for _ in range(MAX_TRIES):
         if stats is not None:
@@ -666,7 +680,7 @@ def make_variant(template: Template, seed: int, index: int, nice: bool = False, 
         try:
             fast_env: dict[str, Any] = {}
             noted: dict[str, Any] = {}
-            env = _evaluate_variables(template, rng, None, constraints, strict=True, seen=seen, fast_env=fast_env, noted=noted, ordered=True)
+            env = _evaluate_variables(template, rng, None, constraints, strict=True, seen=seen, fast_env=fast_env, noted=noted)
             return _assemble(template, seed, index, env, rng, [], seen, nice, fast_env, noted)
         except _Rejected as rejection:
             reasons[rejection.reason] += 1
