@@ -881,7 +881,16 @@ def _shown(variable, env: dict[str, Value]) -> bool:
 
 
 def display_formats(template: Template) -> dict[str, Any]:
-    """How each variable's numbers are shown wherever they appear: the answer's rounding, else its own."""
+    """How each variable's numbers are shown wherever they appear: the answer's rounding, else its own.
+
+    Made once per template and kept on it (the worked steps and every record ask for it)."""
+    formats = template.__dict__.get("_display_formats")
+    if formats is None:
+        formats = template.__dict__["_display_formats"] = _display_formats(template)
+    return formats
+
+
+def _display_formats(template: Template) -> dict[str, Any]:
     answers = {a.name: a for a in template.answers}
     formats = {}
     for variable in template.variables:
@@ -901,6 +910,7 @@ def worked_steps(variant: Variant) -> list[Step]:
     formats_by_name = display_formats(template)
     steps: list[Step] = []
     substituting = TexPrinter(template.symbols, env, substitute=True, formats=formats_by_name)  # each value's TeX made once for all steps
+    shapes = _shapes(env)
     given = [
         f"{template.symbols.get(v.name) or default_symbol(v.name)} = {substituting.name_tex(v.name)}"
         for v in template.variables
@@ -922,7 +932,7 @@ def worked_steps(variant: Variant) -> list[Step]:
         sigfigs = answer.spec.sigfigs if answer else variable.sigfigs
 
         lhs = template.symbols.get(variable.name) or default_symbol(variable.name)
-        symbolic = _symbolic_tex(template, variable.name, variable.expression.root, env)
+        symbolic = _symbolic_tex(template, variable.name, variable.expression.root, env, shapes)
         substituted = substituting.tex(variable.expression.root)
         # the value shown at the end: the name's own TeX, with its answer's or its own rounding (display_formats)
         shown = substituting.name_tex(variable.name) if not isinstance(value, (str, list)) else r"\text{" + str(value) + "}"
@@ -940,9 +950,13 @@ def worked_steps(variant: Variant) -> list[Step]:
 _SYMBOLIC: dict[tuple, str] = {}
 
 
-def _symbolic_tex(template: Template, name: str, root, env: dict[str, Value]) -> str:
+def _shapes(env: dict[str, Value]) -> tuple:
+    """The shapes of a variant's arrays, by name: what the symbolic lines depend on (see _symbolic_tex)."""
+    return tuple((n, v.shape) for n, v in env.items() if is_array(v))
+
+
+def _symbolic_tex(template: Template, name: str, root, env: dict[str, Value], shapes: tuple) -> str:
     """The symbolic line depends only on the shapes of the values (sums are written per element), so it is printed once."""
-    shapes = tuple((n, getattr(v, "shape", None)) for n, v in env.items() if is_array(v))
     if has_conditional(root):
         return TexPrinter(template.symbols, env, substitute=False).tex(root)
     key = (template.id, template.source, name, shapes)

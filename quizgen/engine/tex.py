@@ -13,10 +13,8 @@ import ast
 import inspect
 import re
 from functools import lru_cache
-from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable, Mapping, NamedTuple
 
-import sympy
 
 from . import expressions as ex
 from .values import Value, exact, format_number, is_array
@@ -109,8 +107,7 @@ def _evaluator(node: ex.Node) -> Callable:
     return function
 
 
-@dataclass(frozen=True)
-class Bound:
+class Bound(NamedTuple):
     """What a name stands for while printing: its TeX, precedence and value."""
 
     tex: str
