@@ -411,13 +411,13 @@ def _evaluate_variables(
     small template are duplicates, and they then cost only their draws. ``fast_env``, when
     given, receives every value in its fast form (see _evaluate) for the mistakes; ``noted``
     the note and the context it was rendered from, so that they are not made twice.
-    ``constraints`` may also come as their _schedule (make_variant makes it once for all its draws).
+    ``constraints``: a list, or already their _schedule (make_variant makes it once for all its draws).
     """
     env: dict[str, Value] = {}
     if fast_env is None:
         fast_env = {}
     note_ready = template.note_position if seen is not None else -1
-    schedule = _schedule(template, constraints) if type(constraints) is list else constraints
+    schedule = _schedule(template, constraints) if isinstance(constraints, list) else constraints
     for i, variable in enumerate(template.variables):
         try:
             if variable.is_draw:
@@ -542,29 +542,23 @@ def _make_mistakes(
             # (digits, then the answer's zero decimals), and it is the answer only when the texts match
             decimals = answer.spec.decimals
             rounded = str(fast) + "." + "0" * decimals if decimals else str(fast)
-            if rounded == answer.rounded:
-                dropped.append((mistake.name, "equals the answer after rounding"))
+            equal = rounded == answer.rounded
+        else:
+            rational = (type(fast) is int or type(fast) is Fraction) and not is_array(answer.value)  # a finite real number of the answer's shape
+            if not rational and type(fast) is not Real and type(fast) is not np.ndarray and not _finite(value):  # fast values are never infinite
+                dropped.append((mistake.name, "is not a finite number"))
                 continue
-            twin = next((m for m in kept if m.answer == mistake.answer and m.rounded == rounded), None)
-            if twin is not None:
-                dropped.append((mistake.name, f"equals mistake '{twin.name}' after rounding"))
+            wrong_shape = is_array(value) != is_array(answer.value) or (is_array(value) and value.shape != answer.value.shape)
+            if not rational and (wrong_shape or isinstance(value, (str, list, bool)) or (not is_array(value) and not getattr(value, "is_real", False))):
+                dropped.append((mistake.name, "has another shape than the answer"))
                 continue
-            kept.append(MistakeValue(mistake.name, mistake.label, mistake.answer, value, rounded, mistake.feedback, context))
-            continue
-        rational = (type(fast) is int or type(fast) is Fraction) and not is_array(answer.value)  # a finite real number of the answer's shape
-        if not rational and type(fast) is not Real and type(fast) is not np.ndarray and not _finite(value):  # fast values are never infinite
-            dropped.append((mistake.name, "is not a finite number"))
-            continue
-        wrong_shape = is_array(value) != is_array(answer.value) or (is_array(value) and value.shape != answer.value.shape)
-        if not rational and (wrong_shape or isinstance(value, (str, list, bool)) or (not is_array(value) and not getattr(value, "is_real", False))):
-            dropped.append((mistake.name, "has another shape than the answer"))
-            continue
-        try:
-            rounded = _round(value, answer.spec)
-        except ValueError as error:
-            dropped.append((mistake.name, f"cannot be rounded as the answer is ({error})"))
-            continue
-        if rounded == answer.rounded or within(value, answer.value, answer.tolerance):
+            try:
+                rounded = _round(value, answer.spec)
+            except ValueError as error:
+                dropped.append((mistake.name, f"cannot be rounded as the answer is ({error})"))
+                continue
+            equal = rounded == answer.rounded or within(value, answer.value, answer.tolerance)
+        if equal:
             dropped.append((mistake.name, "equals the answer after rounding"))
             continue
         twin = next((m for m in kept if m.answer == mistake.answer and m.rounded == rounded), None)
@@ -672,7 +666,7 @@ def make_variant(template: Template, seed: int, index: int, nice: bool = False, 
         if stats is not None:
             stats.attempts += 1
         return _table_variant(template, seed, index, rng, seen)
-    constraints = _schedule(template, template.constraints + (template.nice if nice else []))  # made once for all the draws
+    schedule = _schedule(template, template.constraints + (template.nice if nice else []))  # made once for all the draws
     reasons: Counter = Counter()
     for _ in range(MAX_TRIES):
         if stats is not None:
@@ -680,7 +674,7 @@ def make_variant(template: Template, seed: int, index: int, nice: bool = False, 
         try:
             fast_env: dict[str, Any] = {}
             noted: dict[str, Any] = {}
-            env = _evaluate_variables(template, rng, None, constraints, strict=True, seen=seen, fast_env=fast_env, noted=noted)
+            env = _evaluate_variables(template, rng, None, schedule, strict=True, seen=seen, fast_env=fast_env, noted=noted)
             return _assemble(template, seed, index, env, rng, [], seen, nice, fast_env, noted)
         except _Rejected as rejection:
             reasons[rejection.reason] += 1
