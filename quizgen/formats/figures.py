@@ -22,7 +22,6 @@ import json
 import math
 import re
 from functools import lru_cache
-from itertools import pairwise
 from typing import ClassVar
 from xml.sax.saxutils import escape, quoteattr
 
@@ -587,14 +586,9 @@ def _trajectory_curve(canvas: _Canvas, data: dict, solution: bool) -> None:
 
 def _trajectory_contours(canvas: _Canvas, data: dict, solution: bool) -> None:
     """The 2-D loss L(θ) = θᵀAθ/2 + bᵀθ + c as contour lines, the path over them."""
-    loss = data["loss"]
-    (a11, a12), (_, a22) = loss["A"]
-    b1, b2 = loss["b"]
-    c = loss["c"]
-
-    def value(x: float, y: float) -> float:
-        return 0.5 * (a11 * x * x + 2 * a12 * x * y + a22 * y * y) + b1 * x + b2 * y + c
-
+    (a11, a12), (_, a22) = data["loss"]["A"]
+    b1, b2 = data["loss"]["b"]
+    loss = (a11, a12, a22, b1, b2, data["loss"]["c"])
     count = len(data["points"]) if solution else data["given"]
     points = data["points"][:count]
     xs, ys = [p[0] for p in points], [p[1] for p in points]
@@ -625,27 +619,23 @@ def _trajectory_contours(canvas: _Canvas, data: dict, solution: bool) -> None:
         return bottom - (y - y_min) * scale
 
     # contour lines: a few levels spread over the box, and one through each point drawn
-    grid = _grid_values(value, a11, a12, a22, b1, b2, c, x_min, y_min, BOX_W / scale, BOX_H / scale)
-    flat = [v for row in grid for v in row]
-    low, high = min(flat), max(flat)
+    grid = _grid_values(loss, x_min, y_min, BOX_W / scale, BOX_H / scale)
+    low, high = float(grid.min()), float(grid.max())
     inside = minimum is not None and x_min <= minimum[0] <= x_min + BOX_W / scale and y_min <= minimum[1] <= y_min + BOX_H / scale
     steps = BACKGROUND_LEVELS + 1
     background = [low + (high - low) * ((k / steps) ** 2 if inside else k / steps) for k in range(1, steps)]
     through = []
     for x, y in points:
-        level = value(x, y)
+        level = _loss_value(loss, x, y)
         if all(abs(level - other) > 1e-9 * max(1.0, abs(high - low)) for other in through):
             through.append(level)
-    def gradient(x: float, y: float) -> tuple[float, float]:
-        return a11 * x + a12 * y + b1, a12 * x + a22 * y + b2
-
-    contours = _Contours(grid, value, gradient, x_min, y_min, BOX_W / scale / GRID_X, BOX_H / scale / GRID_Y, a11, a12, a22)
-    for level in background if high > low else []:
-        for line in contours.lines(level):
-            canvas.polyline(_thin([(qx(x), qy(y)) for x, y in line]), width=0.7, role="contour", opacity=0.35)
-    for level in through:
-        for line in contours.lines(level):
-            canvas.polyline(_thin([(qx(x), qy(y)) for x, y in line]), width=0.9, role="contour", opacity=0.75, dash="4 3")
+    background = background if high > low else []
+    levels = _Contours(grid, loss, x_min, y_min, BOX_W / scale / GRID_X, BOX_H / scale / GRID_Y).lines(background + through)
+    for number, lines in enumerate(levels):
+        faint = number < len(background)
+        for line in lines:
+            canvas.polyline(_thin([(qx(x), qy(y)) for x, y in line]), width=0.7 if faint else 0.9, role="contour",
+                            opacity=0.35 if faint else 0.75, dash=None if faint else "4 3")
     canvas.rect(left, top, BOX_W, BOX_H, width=0.8)
     for tick, label in _nice_ticks(x_min, x_min + BOX_W / scale):
         canvas.line(qx(tick), bottom, qx(tick), bottom + 3, width=0.8)
@@ -673,17 +663,18 @@ def _trajectory_contours(canvas: _Canvas, data: dict, solution: bool) -> None:
     _legend(canvas, [f"{names[i]} = ({shown[i][0]}, {shown[i][1]})" for i in range(count)], left, bottom + 46, BOX_W)
 
 
-def _grid_values(value, a11, a12, a22, b1, b2, c, x_min: float, y_min: float, width: float, height: float) -> list[list[float]]:
-    """The loss on the (GRID_X + 1) × (GRID_Y + 1) grid over the box, row j at y_min + height · j / GRID_Y:
-    ``value`` at each point, worked out for all of them at once by numpy in the same order of operations
-    (so every value is the same float)."""
+def _loss_value(loss: tuple[float, ...], x, y):
+    """L(x, y) = (a11 x² + 2 a12 x y + a22 y²)/2 + b1 x + b2 y + c, for floats or numpy arrays alike:
+    the same operations in the same order, so a point's value is the same float either way."""
+    a11, a12, a22, b1, b2, c = loss
+    return 0.5 * (a11 * x * x + 2 * a12 * x * y + a22 * y * y) + b1 * x + b2 * y + c
+
+
+def _grid_values(loss: tuple[float, ...], x_min: float, y_min: float, width: float, height: float) -> np.ndarray:
+    """The loss on the (GRID_X + 1) × (GRID_Y + 1) grid over the box, row j at y_min + height · j / GRID_Y."""
     xs = x_min + width * np.arange(GRID_X + 1, dtype=float) / GRID_X
     ys = (y_min + height * np.arange(GRID_Y + 1, dtype=float) / GRID_Y)[:, None]
-    try:
-        grid = 0.5 * (a11 * xs * xs + 2 * a12 * xs * ys + a22 * ys * ys) + b1 * xs + b2 * ys + c
-    except (TypeError, OverflowError):  # a coefficient numpy cannot take as a float: one point at a time
-        return [[value(x, y) for x in xs.tolist()] for y in ys[:, 0].tolist()]
-    return grid.tolist()
+    return _loss_value(loss, xs, ys)
 
 
 def _thin(points: list[tuple[float, float]], spacing: float = 2.5) -> list[tuple[float, float]]:
@@ -700,7 +691,11 @@ def _thin(points: list[tuple[float, float]], spacing: float = 2.5) -> list[tuple
 class _Contours:
     """Contour lines of a quadratic sampled on a grid (marching squares). Where a line crosses a
     grid edge, the crossing is the exact root of the quadratic along that edge, so every vertex
-    lies on the level; the segments are joined into polylines. The work is bounded by the grid."""
+    lies on the level; the segments are joined into polylines. The work is bounded by the grid.
+
+    The cells a level crosses and how their segments join are found in Python; the crossings and
+    the refining vertices of every level are worked out by numpy at once, with the operations of
+    the one-at-a-time formulas in their order (IEEE arithmetic: the same floats)."""
 
     # the edges a cell's sign pattern joins (corners 0 (i, j), 1 (i+1, j), 2 (i+1, j+1), 3 (i, j+1); edges 0 bottom, 1 right, 2 top, 3 left)
     CASES: ClassVar[dict[int, tuple[tuple[int, int], ...]]] = {
@@ -708,79 +703,50 @@ class _Contours:
         9: ((0, 2),), 11: ((1, 2),), 12: ((1, 3),), 13: ((0, 1),), 14: ((3, 0),),
     }
 
-    def __init__(self, grid, value, gradient, x0: float, y0: float, hx: float, hy: float, a11: float, a12: float, a22: float) -> None:
-        self.grid, self.value, self.gradient = grid, value, gradient
+    def __init__(self, grid: np.ndarray, loss: tuple[float, ...], x0: float, y0: float, hx: float, hy: float) -> None:
+        self.grid, self.loss = grid, loss
         self.x0, self.y0, self.hx, self.hy = x0, y0, hx, hy
-        self.a11, self.a12, self.a22 = a11, a12, a22
+        a11, _, a22 = loss[:3]
         self.bend_x, self.bend_y = 0.5 * a11 * hx * hx, 0.5 * a22 * hy * hy  # the quadratic term along an edge
-        # each cell's lowest and highest corner (cells numbered row by row), so a level finds the cells it crosses at once
-        values = np.array(grid, dtype=float)
-        below, above = values[:-1], values[1:]
-        self.columns = values.shape[1] - 1
-        self.lowest = np.minimum(np.minimum(below[:, :-1], below[:, 1:]), np.minimum(above[:, 1:], above[:, :-1])).ravel()
-        self.highest = np.maximum(np.maximum(below[:, :-1], below[:, 1:]), np.maximum(above[:, 1:], above[:, :-1])).ravel()
+        # each cell's corners (cells numbered row by row), and its lowest and highest, so a level finds the cells it crosses at once
+        below, above = grid[:-1], grid[1:]
+        self.columns = grid.shape[1] - 1
+        self.corners = [below[:, :-1].ravel(), below[:, 1:].ravel(), above[:, 1:].ravel(), above[:, :-1].ravel()]
+        self.lowest = np.minimum(np.minimum(self.corners[0], self.corners[1]), np.minimum(self.corners[2], self.corners[3]))
+        self.highest = np.maximum(np.maximum(self.corners[0], self.corners[1]), np.maximum(self.corners[2], self.corners[3]))
 
-    def _refine(self, points: list[tuple[float, float]], level: float) -> list[tuple[float, float]]:
-        """Between two vertices, one more on the level: from their midpoint along the gradient (the exact root
-        of the quadratic on that line), so a small closed line is a smooth curve, not a polygon."""
-        refined = [points[0]]
-        reach = 0.5 * max(self.hx, self.hy)
-        for (px, py), (qx, qy) in pairwise(points):
-            mx, my = (px + qx) / 2, (py + qy) / 2
-            gx, gy = self.gradient(mx, my)
-            size = math.hypot(gx, gy)
-            if size > 0:
-                dx, dy = gx / size, gy / size
-                bend = 0.5 * (self.a11 * dx * dx + 2 * self.a12 * dx * dy + self.a22 * dy * dy)
-                offset = self.value(mx, my) - level
-                discriminant = size * size - 4 * bend * offset
-                if discriminant >= 0:
-                    step = -2 * offset / (size + math.sqrt(discriminant))  # the root nearer the midpoint
-                    if abs(step) <= reach:
-                        refined.append((mx + step * dx, my + step * dy))
-            refined.append((qx, qy))
-        return refined
+    def lines(self, levels: list[float]) -> list[list[list[tuple[float, float]]]]:
+        """Each level's contour lines, in order."""
+        chains = [(number, chain) for number, level in enumerate(levels) for chain in self._chains(level)]
+        keys: dict[tuple[int, int, int, int], int] = {}  # (level number, vertical, i, j): its place among the crossings
+        for number, chain in chains:
+            for edge in chain:
+                keys.setdefault((number, *edge), len(keys))
+        xs, ys = self._crossings(np.array(list(keys), dtype=np.int64).reshape(-1, 4), np.array(levels, dtype=float))
+        drawn = [(number, [(xs[keys[(number, *edge)]], ys[keys[(number, *edge)]]) for edge in chain]) for number, chain in chains]
+        drawn = [(number, points) for number, points in drawn if len(points) >= 2]
+        refined = self._refine([points for _, points in drawn], [levels[number] for number, _ in drawn])
+        out: list[list[list[tuple[float, float]]]] = [[] for _ in levels]
+        for (number, _), points in zip(drawn, refined):
+            out[number].append(points)
+        return out
 
-    def _edge(self, cell: tuple[int, int], edge: int) -> tuple[int, int, int]:
-        i, j = cell
-        return ((0, i, j), (1, i + 1, j), (0, i, j + 1), (1, i, j))[edge]
-
-    def _crossing(self, key: tuple[int, int, int], level: float) -> tuple[float, float]:
-        vertical, i, j = key
-        start = self.grid[j][i] - level
-        end = (self.grid[j + 1][i] if vertical else self.grid[j][i + 1]) - level
-        bend = self.bend_y if vertical else self.bend_x
-        slope = end - start - bend
-        # start + slope t + bend t² = 0, with one root in [0, 1] (the ends differ in sign)
-        if abs(bend) <= 1e-12 * (abs(slope) + abs(start) + abs(end)):
-            t = start / (start - end)
-        else:  # bend is not 0 here: of the two roots, the one nearer [0, 1] (the first on a tie)
-            root = math.sqrt(max(0.0, slope * slope - 4 * bend * start))
-            q = -0.5 * (slope + (root if slope >= 0 else -root))
-            t = q / bend
-            if q:
-                other = start / q
-                if abs(other - min(1.0, max(0.0, other))) < abs(t - min(1.0, max(0.0, t))):
-                    t = other
-        t = min(1.0, max(0.0, t))
-        x, y = self.x0 + i * self.hx, self.y0 + j * self.hy
-        return (x, y + t * self.hy) if vertical else (x + t * self.hx, y)
-
-    def lines(self, level: float) -> list[list[tuple[float, float]]]:
+    def _chains(self, level: float) -> list[list[tuple[int, int, int]]]:
+        """The level's polylines as chains of grid edges (vertical, i, j), joined segment to segment."""
         segments: list[tuple[tuple[int, int, int], tuple[int, int, int]]] = []
-        grid, columns, cases = self.grid, self.columns, self.CASES
-        for number in np.flatnonzero((self.lowest <= level) & (self.highest >= level)).tolist():
-            j, i = divmod(number, columns)
-            row, above = grid[j], grid[j + 1]
-            case = (row[i] >= level) | (row[i + 1] >= level) << 1 | (above[i + 1] >= level) << 2 | (above[i] >= level) << 3
+        cells = np.flatnonzero((self.lowest <= level) & (self.highest >= level))
+        c0, c1, c2, c3 = (corner[cells] >= level for corner in self.corners)
+        cases = (c0.astype(np.int64) | c1.astype(np.int64) << 1 | c2.astype(np.int64) << 2 | c3.astype(np.int64) << 3).tolist()
+        for number, case in zip(cells.tolist(), cases):
             if case == 0 or case == 15:
                 continue
+            j, i = divmod(number, self.columns)
             if case == 5 or case == 10:  # a saddle: the centre decides which corners join
-                centre = self.value(self.x0 + (i + 0.5) * self.hx, self.y0 + (j + 0.5) * self.hy) >= level
+                centre = _loss_value(self.loss, self.x0 + (i + 0.5) * self.hx, self.y0 + (j + 0.5) * self.hy) >= level
                 pairs = ((0, 1), (2, 3)) if (case == 5) == centre else ((3, 0), (1, 2))
             else:
-                pairs = cases[case]
-            edges = ((0, i, j), (1, i + 1, j), (0, i, j + 1), (1, i, j))  # as _edge numbers them
+                pairs = self.CASES[case]
+            edges = ((0, i, j), (1, i + 1, j), (0, i, j + 1), (1, i, j))  # bottom, right, top, left
             for first, second in pairs:
                 segments.append((edges[first], edges[second]))
         ends: dict[tuple[int, int, int], list[int]] = {}
@@ -816,17 +782,68 @@ class _Contours:
         for number, (first, _) in enumerate(segments):
             if not used[number]:
                 chains.append(walk(first, number))
-        crossings: dict[tuple[int, int, int], tuple[float, float]] = {}
-        lines = []
-        for chain in chains:
-            points = []
-            for key in chain:
-                if key not in crossings:
-                    crossings[key] = self._crossing(key, level)
-                points.append(crossings[key])
-            if len(points) >= 2:
-                lines.append(self._refine(points, level))
-        return lines
+        return chains
+
+    def _crossings(self, keys: np.ndarray, levels: np.ndarray) -> tuple[list[float], list[float]]:
+        """Where each (level number, vertical, i, j) edge meets its level: the root in [0, 1] of
+        start + slope t + bend t² = 0 along the edge (the ends differ in sign), the one nearer [0, 1]
+        (the first on a tie), or the straight line's where the quadratic term is negligible."""
+        level, vertical, i, j = levels[keys[:, 0]], keys[:, 1] == 1, keys[:, 2], keys[:, 3]
+        rows, columns = self.grid.shape
+        start = self.grid[j, i] - level
+        end = np.where(vertical, self.grid[np.minimum(j + 1, rows - 1), i], self.grid[j, np.minimum(i + 1, columns - 1)]) - level
+        bend = np.where(vertical, self.bend_y, self.bend_x)
+        slope = end - start - bend
+        straight = np.abs(bend) <= 1e-12 * (np.abs(slope) + np.abs(start) + np.abs(end))
+        with np.errstate(all="ignore"):  # the quadratic's formulas where the line's are kept, and the reverse
+            root = np.sqrt(_at_least_0(slope * slope - 4 * bend * start))
+            q = -0.5 * (slope + np.where(slope >= 0, root, -root))
+            t, other = q / bend, start / q
+            t = np.where((q != 0) & (np.abs(other - _within_0_1(other)) < np.abs(t - _within_0_1(t))), other, t)
+            t = _within_0_1(np.where(straight, start / (start - end), t))
+        x, y = self.x0 + i * self.hx, self.y0 + j * self.hy
+        return np.where(vertical, x, x + t * self.hx).tolist(), np.where(vertical, y + t * self.hy, y).tolist()
+
+    def _refine(self, lines: list[list[tuple[float, float]]], levels: list[float]) -> list[list[tuple[float, float]]]:
+        """Between two vertices, one more on the level: from their midpoint along the gradient (the exact root
+        of the quadratic on that line), so a small closed line is a smooth curve, not a polygon."""
+        a11, a12, a22, b1, b2, _ = self.loss
+        starts = [point for line in lines for point in line[:-1]]
+        stops = [point for line in lines for point in line[1:]]
+        level = np.array([levels[number] for number, line in enumerate(lines) for _ in line[1:]], dtype=float)
+        (px, py), (qx, qy) = np.array(starts, dtype=float).reshape(-1, 2).T, np.array(stops, dtype=float).reshape(-1, 2).T
+        mx, my = (px + qx) / 2, (py + qy) / 2
+        gx, gy = a11 * mx + a12 * my + b1, a12 * mx + a22 * my + b2
+        size = np.array([math.hypot(a, b) for a, b in zip(gx.tolist(), gy.tolist())], dtype=float)  # math's hypot: numpy's may differ in the last bit
+        with np.errstate(all="ignore"):  # where the size is 0 or the discriminant negative, no vertex is added
+            dx, dy = gx / size, gy / size
+            bend = 0.5 * (a11 * dx * dx + 2 * a12 * dx * dy + a22 * dy * dy)
+            offset = _loss_value(self.loss, mx, my) - level
+            discriminant = size * size - 4 * bend * offset
+            step = -2 * offset / (size + np.sqrt(discriminant))  # the root nearer the midpoint
+            added = (size > 0) & (discriminant >= 0) & (np.abs(step) <= 0.5 * max(self.hx, self.hy))
+        rx, ry = (mx + step * dx).tolist(), (my + step * dy).tolist()
+        refined, pair = [], 0
+        for line in lines:
+            points = [line[0]]
+            for stop in line[1:]:
+                if added[pair]:
+                    points.append((rx[pair], ry[pair]))
+                points.append(stop)
+                pair += 1
+            refined.append(points)
+        return refined
+
+
+def _at_least_0(values: np.ndarray) -> np.ndarray:
+    """max(0.0, v) for each v, as Python's max gives it (0.0 for -0.0 and NaN)."""
+    return np.where(values > 0.0, values, 0.0)
+
+
+def _within_0_1(values: np.ndarray) -> np.ndarray:
+    """min(1.0, max(0.0, v)) for each v, as Python's min and max give it."""
+    low = _at_least_0(values)
+    return np.where(low < 1.0, low, 1.0)
 
 
 def _trajectory_steps(canvas: _Canvas, data: dict, solution: bool) -> None:
