@@ -33,10 +33,10 @@ from __future__ import annotations
 import base64
 import gc
 import math
+import numbers
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal
-from fractions import Fraction
 from functools import lru_cache
 from html import escape
 from typing import Any, Callable, Iterable
@@ -46,6 +46,7 @@ import jinja2
 import sympy
 from markupsafe import Markup
 from markupsafe import escape as markup_escape
+from quicktions import Fraction  # fractions.Fraction in C, several times faster
 
 from .. import __version__
 from ..engine.figures import variant_figures
@@ -192,6 +193,8 @@ def exact_fraction(value: Any) -> Fraction:
         return value
     if kind is int:
         return Fraction(value)
+    if isinstance(value, numbers.Rational):  # the standard library's Fraction
+        return Fraction(value.numerator, value.denominator)
     if isinstance(value, sympy.Rational):
         return Fraction(int(value.p), int(value.q))
     if kind is sympy.Float:  # its 60 digits are those of its binary value: worked out once for each (a value recurs)

@@ -42,10 +42,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any, Callable
 
 from lxml import etree
+from quicktions import Fraction  # fractions.Fraction in C, several times faster
 
 from .. import __version__
 from ..engine.figures import variant_figures
