@@ -19,6 +19,18 @@ def private_cache_folder(tmp_path_factory):
         os.environ["QUIZGEN_CACHE_DIR"] = before
 
 
+@pytest.fixture(autouse=True)
+def shared_bytes_stay_intact(request):
+    """No test leaves CPython's shared one-byte objects overwritten (quicktions did: quizgen.engine.fraction).
+
+    A C extension that writes into ``b'\\x00'`` breaks every later byte read in the process
+    (pypdf misread every PDF after one Moodle export); this names the test that did it.
+    """
+    yield
+    overwritten = [code for code in range(256) if bytes([code])[0] != code]
+    assert not overwritten, f"{request.node.nodeid} overwrote the interpreter's one-byte objects {overwritten}"
+
+
 @pytest.fixture(scope="session")
 def bank():
     return load_bank()

@@ -25,7 +25,7 @@ import inspect
 import math
 import operator
 from collections.abc import Callable, Mapping
-from quicktions import Fraction  # fractions.Fraction in C: the fast path's exact arithmetic, several times faster
+from .fraction import Fraction  # fractions.Fraction in C (quicktions): the fast path's exact arithmetic, several times faster
 from typing import Any
 
 import numpy as np

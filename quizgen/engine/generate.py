@@ -13,7 +13,7 @@ import itertools
 import math
 import zlib
 from collections import Counter
-from quicktions import Fraction  # fractions.Fraction in C: the fast path's exact arithmetic, several times faster
+from .fraction import Fraction  # fractions.Fraction in C (quicktions): the fast path's exact arithmetic, several times faster
 from dataclasses import dataclass, field
 from typing import Any, Collection, Iterator
 

@@ -46,7 +46,7 @@ import jinja2
 import sympy
 from markupsafe import Markup
 from markupsafe import escape as markup_escape
-from quicktions import Fraction  # fractions.Fraction in C, several times faster
+from ..engine.fraction import Fraction, fraction_of_text  # fractions.Fraction in C (quicktions), several times faster
 
 from .. import __version__
 from ..engine.figures import variant_figures
@@ -427,7 +427,7 @@ def _answer_plan(exact: Fraction, tolerance: Fraction, rounded: str, mistakes: t
     return tuple(plan)
 
 
-_fraction = lru_cache(maxsize=65536)(Fraction)  # a number's text as a Fraction: keys and centres recur across variants
+_fraction = lru_cache(maxsize=65536)(fraction_of_text)  # a number's text as a Fraction: keys and centres recur across variants
 
 
 def _same_number(text: str, value: Fraction) -> bool:

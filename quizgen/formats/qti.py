@@ -42,7 +42,7 @@ from typing import Any, Callable, Iterable
 
 from latex2mathml.converter import convert as latex_to_mathml
 from lxml import etree
-from quicktions import Fraction  # fractions.Fraction in C, several times faster
+from ..engine.fraction import Fraction, fraction_of_text  # fractions.Fraction in C (quicktions), several times faster
 
 from .. import __version__
 from ..engine.figures import variant_figures
@@ -138,7 +138,7 @@ class Range:
     high: str
 
     def holds(self, value: Fraction) -> bool:
-        return Fraction(self.low) <= value <= Fraction(self.high)
+        return fraction_of_text(self.low) <= value <= fraction_of_text(self.high)
 
 
 def key_range(element: Element) -> Range:
@@ -159,7 +159,7 @@ def mistake_ranges(element: Element, key: Range) -> list[MistakeRange]:
     """
     found: list[MistakeRange] = []
     for value, shown, mistake in element.mistakes:
-        typed = Fraction(shown)
+        typed = fraction_of_text(shown)
         if key.holds(typed) or key.holds(value):
             continue
         reach = max(element.tolerance, abs(typed - value))
@@ -171,7 +171,7 @@ def mistake_ranges(element: Element, key: Range) -> list[MistakeRange]:
 
 
 def check_key(element: Element, key: Range, where: str) -> None:
-    if not key.holds(Fraction(element.rounded)):
+    if not key.holds(fraction_of_text(element.rounded)):
         raise RenderError(f"{where}: the key {element.rounded} is outside its own accepted range [{key.low}, {key.high}]")
 
 

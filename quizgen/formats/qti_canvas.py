@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from lxml import etree
-from quicktions import Fraction  # fractions.Fraction in C, several times faster
+from ..engine.fraction import Fraction, fraction_of_text  # fractions.Fraction in C (quicktions), several times faster
 
 from .. import __version__
 from ..engine.figures import variant_figures
@@ -106,7 +106,7 @@ def canvas_range(element: Element) -> tuple[str, str] | None:
         return None
     low = _scaled(element.exact - element.tolerance, PLACES, up=True)
     high = _scaled(element.exact + element.tolerance, PLACES, up=False)
-    key = Fraction(element.rounded)
+    key = fraction_of_text(element.rounded)
     if not low <= key <= high:
         return None
     return _trim(_decimal(low, PLACES)), _trim(_decimal(high, PLACES))
@@ -131,7 +131,7 @@ def accepted_texts(element: Element) -> tuple[list[str], bool]:
     step = Fraction(1, 10 ** places)
     first = math.ceil((element.exact - element.tolerance) / step)
     last = math.floor((element.exact + element.tolerance) / step)
-    centre = round(Fraction(shown) / step)
+    centre = round(fraction_of_text(shown) / step)
     capped = last - first + 1 > MAX_ACCEPTED
     if capped:  # the MAX_ACCEPTED nearest the key, never a list as long as the tolerance is wide
         half = MAX_ACCEPTED // 2
