@@ -214,7 +214,10 @@ def softmax(z: Value) -> Value:
         return array([softmax(row) for row in z])
     exps = _exp(z)
     total = sum(exps, sympy.Integer(0))
-    return exps / total
+    # An object array's loop reports the CPU's floating-point flags afterwards: sympy's own float
+    # estimates of e^1000 set 'overflow' there, though every value divided here is an exact Float.
+    with np.errstate(over="ignore", under="ignore"):
+        return exps / total
 
 
 @formula(tex=r"\ell", expand="-sum(y * log(y_hat))", section=4)
