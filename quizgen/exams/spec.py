@@ -406,7 +406,7 @@ def paper_document(spec: ExamSpec, bank: Bank, paper: PaperKey, seed: int | None
     records = _variants(bank, slots, own_seed)
     questions = []
     for number, slot_index in enumerate(order, start=1):
-        questions.append(_question(number, slots[slot_index][0], records[slot_index], rng if spec.shuffle_options else None))
+        questions.append(paper_question(number, slots[slot_index][0], records[slot_index], rng if spec.shuffle_options else None))
     return {
         "exam": {
             "title": spec.title,
@@ -496,7 +496,9 @@ def _answer_fields(answer) -> dict[str, Any]:
             "tolerance": _tolerance_fields(answer), "unit": spec.unit}
 
 
-def _question(number: int, section: Section, record: dict[str, Any], rng: np.random.Generator | None) -> dict[str, Any]:
+def paper_question(number: int, section: Section, record: dict[str, Any], rng: np.random.Generator | None) -> dict[str, Any]:
+    """A question as the manifest and the papers hold it: the variant's record with its number, points and
+    option letters (options shuffled with ``rng``; None keeps the record's order, as marking an LMS attempt needs)."""
     options = [dict(option) for option in record["options"]]
     mistakes = {m["name"]: m for m in record["mistakes"]}
     if rng is not None and options:

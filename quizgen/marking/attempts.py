@@ -23,7 +23,7 @@ from typing import Any
 
 from ..engine.generate import make_variant, parse_code
 from ..errors import QuizgenError
-from ..exams.spec import _question, manifest_entry
+from ..exams.spec import manifest_entry, paper_question
 from ..formats.records import variant_record
 from ..formats.selftest import ATTEMPT_SCHEMA, PAGE_SCHEMA
 from ..inputs import read_text
@@ -150,7 +150,7 @@ def build_from_attempts(info: dict[str, Any], attempts: list[dict[str, Any]], ba
             if (template.id, code) not in records:
                 records[(template.id, code)] = variant_record(make_variant(template, *parse_code(template.id, code)))
             section = SimpleNamespace(points=1, number=template.section, title=template.topic, working_space=0.0)
-            questions.append(_question(number, section, records[(template.id, code)], None))
+            questions.append(paper_question(number, section, records[(template.id, code)], None))
         key = attempt["student_id"]
         document = {"paper": {"kind": "student", "key": key, "name": attempt["name"], "seed": info["seed"]}, "questions": questions}
         papers[key] = manifest_entry(document, {})
