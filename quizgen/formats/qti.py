@@ -36,7 +36,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -137,8 +137,14 @@ class Range:
     low: str
     high: str
 
+    @cached_property
+    def _bounds(self) -> tuple[Fraction, Fraction]:
+        """The two texts as Fractions, parsed once: holds is asked for the key and each mistake's two values."""
+        return fraction_of_text(self.low), fraction_of_text(self.high)
+
     def holds(self, value: Fraction) -> bool:
-        return fraction_of_text(self.low) <= value <= fraction_of_text(self.high)
+        low, high = self._bounds
+        return low <= value <= high
 
 
 def key_range(element: Element) -> Range:
